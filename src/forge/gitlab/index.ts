@@ -1,0 +1,18 @@
+/** GitLab (gitlab.com and self-managed): shared-token webhooks, commit statuses, oauth2 clones. */
+import type { ForgeDriver } from '../types.js';
+import { verifySharedToken } from '../verify.js';
+import { parseGitlab } from './parse.js';
+import { GITLAB_LIMITS, postGitlabStatus } from './status.js';
+
+export const gitlabDriver: ForgeDriver = {
+  kind: 'gitlab',
+  displayName: 'GitLab',
+  defaultApiBaseUrl: 'https://gitlab.com/api/v4',
+  limits: GITLAB_LIMITS,
+  // GitLab signs nothing: it sends the configured secret verbatim in X-Gitlab-Token.
+  verify: (request, secrets) =>
+    verifySharedToken(request, secrets, { header: 'X-Gitlab-Token', host: 'GitLab' }),
+  parse: parseGitlab,
+  postCommitStatus: postGitlabStatus,
+  cloneAuth: () => ({ scheme: 'basic', username: 'oauth2' }),
+};
