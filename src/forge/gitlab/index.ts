@@ -1,8 +1,8 @@
 /** GitLab (gitlab.com and self-managed): shared-token webhooks, commit statuses, oauth2 clones. */
 import type { ForgeDriver } from '../types.js';
 import { verifySharedToken } from '../verify.js';
-import { parseGitlab } from './parse.js';
-import { GITLAB_LIMITS, postGitlabStatus } from './status.js';
+import { parseGitLab } from './parse.js';
+import { GITLAB_LIMITS, postGitLabStatus } from './status.js';
 
 export const gitlabDriver: ForgeDriver = {
   kind: 'gitlab',
@@ -12,7 +12,7 @@ export const gitlabDriver: ForgeDriver = {
   // GitLab signs nothing: it sends the configured secret verbatim in X-Gitlab-Token.
   verify: (request, secrets) =>
     verifySharedToken(request, secrets, { header: 'X-Gitlab-Token', host: 'GitLab' }),
-  parse: parseGitlab,
-  postCommitStatus: postGitlabStatus,
+  parse: parseGitLab,
+  postCommitStatus: postGitLabStatus,
   cloneAuth: () => ({ scheme: 'basic', username: 'oauth2' }),
 };

@@ -2,7 +2,7 @@
 import { WebhookPayloadError } from '../../errors.js';
 import { bodyDigest, collectPaths, isZeroSha, parseJsonBody, splitRef } from '../payload.js';
 import type { ParseResult, PushEvent, WebhookRequest } from '../types.js';
-import { GitlabPushPayload } from './schema.js';
+import { GitLabPushPayload } from './schema.js';
 
 const PUSH_EVENTS = new Set(['Push Hook', 'Tag Push Hook']);
 const PUBLIC_VISIBILITY = 20;
@@ -19,7 +19,7 @@ function deliveryIdOf(request: WebhookRequest): string {
   );
 }
 
-export function parseGitlab(request: WebhookRequest): ParseResult {
+export function parseGitLab(request: WebhookRequest): ParseResult {
   const eventName = request.headers['x-gitlab-event'];
   if (!eventName) {
     throw new WebhookPayloadError(
@@ -33,7 +33,7 @@ export function parseGitlab(request: WebhookRequest): ParseResult {
       reason: 'only Push Hook and Tag Push Hook deliveries start builds',
     };
   }
-  const payload = parseJsonBody(request, GitlabPushPayload, 'GitLab');
+  const payload = parseJsonBody(request, GitLabPushPayload, 'GitLab');
   const ref = splitRef(payload.ref);
   if (!ref) {
     return {

@@ -3,9 +3,9 @@ import { truncate } from '../payload.js';
 import { apiUrl, sendStatusRequest } from '../status-request.js';
 import type { CommitState, CommitStatus, HostApi, StatusTarget } from '../types.js';
 
-export type GitlabState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';
+export type GitLabState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';
 
-export const GITLAB_STATES: Record<CommitState, GitlabState> = {
+export const GITLAB_STATES: Record<CommitState, GitLabState> = {
   pending: 'pending',
   running: 'running',
   success: 'success',
@@ -24,7 +24,7 @@ export const GITLAB_LIMITS = { description: 255, context: 255 } as const;
  * `pending` arrives once the build already runs. Either way the host already shows as much
  * as we meant to say.
  */
-export function isRefusedRepeat(state: GitlabState, status: number, message: string): boolean {
+export function isRefusedRepeat(state: GitLabState, status: number, message: string): boolean {
   if (status !== 400) return false;
   const from = /Cannot transition status via :\w+ from :(\w+)/.exec(message)?.[1];
   return from === state || (state === 'pending' && from === 'running');
@@ -35,7 +35,7 @@ function projectPath(target: StatusTarget): string {
   return encodeURIComponent(target.repo.id ?? target.repo.fullName);
 }
 
-export async function postGitlabStatus(
+export async function postGitLabStatus(
   api: HostApi,
   target: StatusTarget,
   status: CommitStatus,
