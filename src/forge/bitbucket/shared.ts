@@ -3,6 +3,7 @@
  * may report several refs in one delivery, and take the same build-status body.
  */
 import { createHash } from 'node:crypto';
+import { CodebuildRunError } from '../../errors.js';
 import { truncate } from '../payload.js';
 import type { CommitStatus, WebhookRequest } from '../types.js';
 import { verifyHmacSha256 } from '../verify.js';
@@ -35,6 +36,18 @@ export function buildStatusKey(context: string, limit: number): string {
   if (chars.length <= limit) return context;
   const hash = createHash('sha256').update(context, 'utf8').digest('hex').slice(0, 8);
   return `${chars.slice(0, limit - hash.length - 1).join('')}-${hash}`;
+}
+
+/** `workspace/slug` (Cloud) or `PROJECTKEY/slug` (DC) as its two path segments. */
+export function splitFullName(fullName: string, host: string, form: string): [string, string] {
+  const parts = fullName.split('/');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    throw new CodebuildRunError(
+      `the ${host} repository "${fullName}" is not of the form ${form}`,
+      'host.bad-repository',
+    );
+  }
+  return [parts[0], parts[1]];
 }
 
 export interface BuildStatusBody {

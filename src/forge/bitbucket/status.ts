@@ -1,8 +1,7 @@
 /** Bitbucket Cloud build statuses: POST {base}/2.0/repositories/{ws}/{repo}/commit/{sha}/statuses/build. */
-import { CodebuildRunError } from '../../errors.js';
 import { apiUrl, sendStatusRequest } from '../status-request.js';
 import type { CommitState, CommitStatus, HostApi, StatusTarget } from '../types.js';
-import { buildStatusBody } from './shared.js';
+import { buildStatusBody, splitFullName } from './shared.js';
 
 export type BitbucketState = 'INPROGRESS' | 'SUCCESSFUL' | 'FAILED' | 'STOPPED';
 
@@ -22,23 +21,16 @@ export const BITBUCKET_STATES: Record<CommitState, BitbucketState> = {
  */
 export const BITBUCKET_LIMITS = { key: 40, name: 255, description: 255 } as const;
 
-export function workspaceAndSlug(fullName: string): [string, string] {
-  const parts = fullName.split('/');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) {
-    throw new CodebuildRunError(
-      `the Bitbucket Cloud repository "${fullName}" is not of the form workspace/repo-slug`,
-      'host.bad-repository',
-    );
-  }
-  return [parts[0], parts[1]];
-}
-
 export async function postBitbucketStatus(
   api: HostApi,
   target: StatusTarget,
   status: CommitStatus,
 ): Promise<void> {
-  const [workspace, slug] = workspaceAndSlug(target.repo.fullName);
+  const [workspace, slug] = splitFullName(
+    target.repo.fullName,
+    'Bitbucket Cloud',
+    'workspace/repo-slug',
+  );
   const path = [
     '2.0/repositories',
     encodeURIComponent(workspace),
