@@ -52,7 +52,7 @@ export async function requestWithRetry(
     try {
       const response = await options.fetch(url, {
         ...init,
-        signal: AbortSignal.timeout(Math.max(1, deadline - clock.now())),
+        signal: AbortSignal.timeout(Math.max(1, Math.ceil(deadline - clock.now()))),
       });
       if (!isRetryableStatus(response.status)) return response;
       lastStatus = response.status;
