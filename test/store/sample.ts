@@ -72,3 +72,13 @@ export function tempDir(): { dir: string; path: string; remove: () => void } {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** The crash test's delivery number `n`: 1 to 3 jobs, each with a few pages of event JSON. */
+export function crashDelivery(n: number): NewDelivery {
+  const jobs = Array.from({ length: 1 + (n % 3) }, (_, j) => {
+    const job = sampleJob(`crash-${n}-job-${j}`);
+    const paths = Array.from({ length: 100 }, (_, p) => `src/module-${n}/file-${j}-${p}.ts`);
+    return { ...job, event: { ...job.event, changedPaths: { paths, truncated: false } } };
+  });
+  return sampleDelivery(`crash-${n}`, jobs, { receivedAt: 1_000 + n });
+}
