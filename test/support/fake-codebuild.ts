@@ -35,6 +35,7 @@ interface FailureRule {
 interface Scripted {
   current: WireObject;
   upcoming: Partial<WireObject>[];
+  evolve?: (nowMs: number) => Partial<WireObject>;
 }
 
 class ApiError extends Error {
@@ -58,6 +59,8 @@ export interface FakeCodeBuild {
   addBatch(init?: Partial<WireObject>, ...upcoming: Partial<WireObject>[]): WireObject;
   /** Queue more patches for a build or batch. */
   script(id: string, ...upcoming: Partial<WireObject>[]): void;
+  /** Derive the build's state from the fake's time on every look, instead of a script. */
+  evolve(id: string, state: (nowMs: number) => Partial<WireObject>): void;
   get(id: string): WireObject | undefined;
   /** Answer calls to `op` whose 1-based index satisfies `when` with this error. */
   failWhen(op: string, when: (n: number) => boolean, type: string, message?: string): void;
@@ -151,6 +154,11 @@ export async function startFakeCodeBuild(
       if (!entry) throw new Error(`fake: no build ${id}`);
       entry.upcoming.push(...upcoming);
     },
+    evolve(id, state) {
+      const entry = builds.get(id) ?? batches.get(id);
+      if (!entry) throw new Error(`fake: no build ${id}`);
+      entry.evolve = state;
+    },
     get: (id) => (builds.get(id) ?? batches.get(id))?.current,
     failWhen(op, when, type, message = type === 'ThrottlingException' ? 'Rate exceeded' : type) {
       rules.push({ op, when, type, message });
@@ -170,7 +178,7 @@ export async function startFakeCodeBuild(
   };
 
   function advance(entry: Scripted): WireObject {
-    const patch = entry.upcoming.shift();
+    const patch = entry.evolve ? entry.evolve(now()) : entry.upcoming.shift();
     if (patch) entry.current = { ...entry.current, ...patch, id: entry.current.id };
     return entry.current;
   }
