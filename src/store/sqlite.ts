@@ -88,14 +88,20 @@ function openFailed(path: string, error: unknown): StoreError {
 /** The steps the schema's CHECKs require a build id / a final state at. */
 const BUILD_STEPS: readonly JobStep[] = ['post-pending', 'watch', 'stop'];
 const FINAL_STEPS: readonly JobStep[] = ['stop', 'post-final', 'done'];
+const MAX_ERROR_LENGTH = 2000;
 
 class SqliteStore implements Store {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly acceptTransaction;
+  private readonly pruneTransaction;
 
   constructor(private readonly db: Database.Database) {
     this.statements = prepareStatements(db);
     this.acceptTransaction = db.transaction((delivery: NewDelivery) => this.insert(delivery));
+    this.pruneTransaction = db.transaction((before: number) => ({
+      jobs: this.statements.pruneJobs.run(before).changes,
+      deliveries: this.statements.pruneDeliveries.run(before).changes,
+    }));
   }
 
   acceptDelivery(delivery: NewDelivery): AcceptResult {
@@ -119,7 +125,7 @@ class SqliteStore implements Store {
       deliveryId,
       receivedAt,
       outcome: delivery.outcome,
-      reason: delivery.reason,
+      reason: delivery.reason ?? null,
       planIds: JSON.stringify(delivery.jobs.map((job) => job.id)),
     });
     if (recorded.changes === 0) return { duplicateDelivery: true, created: [], duplicates: [] };
@@ -213,7 +219,11 @@ class SqliteStore implements Store {
     nextAttemptAt: number,
     now: number,
   ): boolean {
-    return this.statements.retryLater.run({ id, step, error, nextAttemptAt, now }).changes === 1;
+    // A long stack or response body is cut: the error is for an operator's one glance.
+    const lastError =
+      error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH)}…` : error;
+    const params = { id, step, error: lastError, nextAttemptAt, now };
+    return this.statements.retryLater.run(params).changes === 1;
   }
 
   supersededBy(id: string): JobRecord[] {
@@ -241,10 +251,7 @@ class SqliteStore implements Store {
   }
 
   prune(before: number): { jobs: number; deliveries: number } {
-    return this.db.transaction(() => ({
-      jobs: this.statements.pruneJobs.run(before).changes,
-      deliveries: this.statements.pruneDeliveries.run(before).changes,
-    }))();
+    return this.pruneTransaction.immediate(before);
   }
 
   ping(): boolean {

@@ -162,7 +162,10 @@ export interface Store {
    * NEXT_STEPS does not allow, or into `stop`/`post-final` without a finalState.
    */
   advance(id: string, from: JobStep, to: JobStep, patch: JobPatch, now: number): boolean;
-  /** The step failed: counts an attempt, records the error, due again at `nextAttemptAt`. */
+  /**
+   * The step failed: counts an attempt, records the error (cut to 2000 characters; never pass a
+   * secret), due again at `nextAttemptAt`. False and no change when the job is not at `step`.
+   */
   retryLater(id: string, step: JobStep, error: string, nextAttemptAt: number, now: number): boolean;
   /**
    * Older jobs (created before job `id`) for the same hostId, repo, ref, ruleName and projectName

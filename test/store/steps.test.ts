@@ -129,6 +129,13 @@ describe('claim, retryLater and dueJobs', () => {
     expect(job('plan-a').nextAttemptAt).toBe(16_000);
   });
 
+  it('cuts a long error to 2000 characters', () => {
+    store.retryLater('plan-a', 'start', `HTTP 502: ${'<html>'.repeat(1000)}`, 8_000, 3_000);
+    const { lastError } = job('plan-a');
+    expect(lastError).toHaveLength(2001);
+    expect(lastError).toMatch(/^HTTP 502: <html>.*…$/);
+  });
+
   it('lets one worker claim a due job; the claim ends at its time', () => {
     expect(store.claim('plan-a', 'start', 3_000, 63_000)).toBe(true);
     expect(store.claim('plan-a', 'start', 3_000, 63_000)).toBe(false);
