@@ -159,7 +159,8 @@ export interface Store {
    * Compare-and-set on the step: moves the job from `from` to `to` and applies `patch`, resets
    * attempts and lastError, and makes it due at `patch.nextAttemptAt ?? now`. Returns false and
    * changes nothing when the job is no longer at `from`. Throws `store.bad-transition` for a move
-   * NEXT_STEPS does not allow, or into `stop`/`post-final` without a finalState.
+   * NEXT_STEPS does not allow, into `post-pending`/`watch`/`stop` without a buildId, or into
+   * `stop`/`post-final` without a finalState (neither in the patch nor already recorded).
    */
   advance(id: string, from: JobStep, to: JobStep, patch: JobPatch, now: number): boolean;
   /**
