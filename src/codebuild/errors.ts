@@ -214,3 +214,17 @@ export function toCodeBuildError(
     cause,
   );
 }
+
+/** GetLogEvents failed for a reason retrying will not fix (permissions, a deleted group). */
+export class LogsUnavailableError extends CodeBuildError {
+  constructor(groupName: string, streamName: string, error: unknown) {
+    super(
+      `Cannot read the build's CloudWatch logs (group "${groupName}", stream "${streamName}"): ` +
+        `${awsErrorName(error) ?? 'error'}: ${serviceMessage(error)}. The build is not affected; ` +
+        'allow logs:GetLogEvents on the group to see its output here.',
+      'codebuild.logs-unavailable',
+      awsErrorName(error),
+      { cause: error },
+    );
+  }
+}
