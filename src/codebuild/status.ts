@@ -86,13 +86,17 @@ function commandFailure(message: string): string | null {
   return exit ? `${command} exited ${exit[1]}` : `${command} failed (${oneLine(reason, 40)})`;
 }
 
-function contextDetail(phase: BuildPhase): string | null {
+/** What the phase's context says: a failed command's summary, or `CODE: message`. */
+function contextDetail(phase: BuildPhase): { text: string; command: boolean } | null {
   const context = phase.contexts?.find((c) => c.statusCode || c.message);
   if (!context) return null;
   const message = context.message ?? '';
   const command = commandFailure(message);
-  if (command) return command;
-  return oneLine([context.statusCode, message].filter(Boolean).join(': '));
+  if (command) return { text: command, command: true };
+  return {
+    text: oneLine([context.statusCode, message].filter(Boolean).join(': ')),
+    command: false,
+  };
 }
 
 /**
@@ -107,14 +111,15 @@ export function failureReason(build: Build): string | null {
     phase?.phaseType ?? (build.currentPhase !== 'COMPLETED' ? build.currentPhase : undefined);
   const inPhase = phaseName ? ` in ${phaseName}` : '';
   const detail = phase ? contextDetail(phase) : null;
+  const saying = detail ? `: ${detail.text}` : '';
   switch (status) {
     case 'FAILED': {
       if (!phase) return `Build failed${after(buildDurationMs(build))}`;
       const took = after(phaseDurationMs(phase));
-      if (detail && commandFailure(phase.contexts?.[0]?.message ?? '')) {
-        return `${phase.phaseType} failed: ${detail}${took}`;
-      }
-      return `${phase.phaseType} failed${took}${detail ? `: ${detail}` : ''}`;
+      // "BUILD failed: make exited 2 after 3m12s", "DOWNLOAD_SOURCE failed after 4s: CLIENT_ERROR: …"
+      return detail?.command
+        ? `${phase.phaseType} failed: ${detail.text}${took}`
+        : `${phase.phaseType} failed${took}${saying}`;
     }
     case 'TIMED_OUT': {
       const limit = build.timeoutInMinutes ? ` (limit ${build.timeoutInMinutes} min)` : '';
@@ -123,7 +128,7 @@ export function failureReason(build: Build): string | null {
     case 'STOPPED':
       return `Build stopped${inPhase}${after(buildDurationMs(build))}`;
     case 'FAULT':
-      return `CodeBuild fault${inPhase}${after(buildDurationMs(build))}${detail ? `: ${detail}` : ''}`;
+      return `CodeBuild fault${inPhase}${after(buildDurationMs(build))}${saying}`;
     default:
       return `Build ended with status ${status}${inPhase}`;
   }
