@@ -1,51 +1,11 @@
 /**
  * One polling loop for every build (or build batch) in flight. BuildWatcher and BatchWatcher
  * (watcher.ts) are this loop with a source: how to fetch up to 100 items and read their state.
- *
- * Polling policy
- * - A round asks for every item that is due, 100 ids a call, and fills the spare places of those
- *   calls with the items due soonest: a call costs the same for 1 id or 100, so 250 builds cost
- *   at most 3 calls a round, and rounds are never closer than `floorMs` (2 s) whatever is due.
- * - After each look an item is due again after
- *     interval = clamp(ramp × (now − anchor), fastMs, slowMs), ±10 % jitter
- *   The anchor is the build's start (ramp 1): polls at 0, 3, 6, 12, 24, 48, 96 s, then every
- *   60 s. The first seconds are when the phase and the log stream appear, which the Action shows.
- * - Near the end the anchor moves to the moment that became known (ramp 0.5: 3, 3, 3, 4.5, 7 s…):
- *   a poll saw a phase from POST_BUILD on (or a failed phase, which skips to the end), the
- *   caller's expected duration is reached, or the caller said so with expedite() (the Action
- *   does when the log tail shows the last phases). A build ending within ~6 s of that signal is
- *   seen ending within 3 s; a later end within about a third of the wait.
- * - Cost, one build, against the official action's poll every 30 s (2 calls a minute): 7 calls
- *   in the first 1.5 min, 1 a minute after, 3-4 at the end. A 10-minute build costs ~19 calls
- *   to its 21, each later minute half as much, and the end is seen in seconds instead of up to
- *   30 s. Many builds share calls.
- * - A throttled round (by error name) or a transient failure (5xx, timeout, dropped connection)
- *   delays every next round by min(backoffMaxMs, backoffBaseMs × 2^(n−1)) × [0.5, 1) at random,
- *   n = failed rounds in a row; subscribers only wait. Any other error fails the subscribers of
- *   that call with a typed error. Ids reported not found fail their own subscribers only.
+ * The polling policy (when to look again, how to back off) is in policy.ts.
  */
 import type { Clock, Logger } from '../deps.js';
 import { BuildNotFoundError, isThrottling, isTransient, toCodeBuildError } from './errors.js';
-
-export interface PollPolicy {
-  floorMs: number;
-  fastMs: number;
-  slowMs: number;
-  startRamp: number;
-  endRamp: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-}
-
-export const DEFAULT_POLL_POLICY: PollPolicy = {
-  floorMs: 2_000,
-  fastMs: 3_000,
-  slowMs: 60_000,
-  startRamp: 1,
-  endRamp: 0.5,
-  backoffBaseMs: 2_000,
-  backoffMaxMs: 60_000,
-};
+import { backoffDelay, DEFAULT_POLL_POLICY, type PollPolicy, pollInterval } from './policy.js';
 
 export interface PollSource<T> {
   noun: 'build' | 'build batch';
@@ -279,9 +239,7 @@ export class BatchPoller<T> {
 
   #backOff(error: unknown, ids: number): void {
     this.#failedRounds++;
-    const { backoffBaseMs, backoffMaxMs } = this.#policy;
-    const ceiling = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (this.#failedRounds - 1));
-    const delay = Math.max(this.#policy.floorMs, ceiling * (0.5 + this.#random() / 2));
+    const delay = backoffDelay(this.#policy, this.#failedRounds, this.#random());
     this.#backoffUntil = this.#clock.now() + delay;
     this.#logger.warn(
       {
@@ -331,32 +289,18 @@ export class BatchPoller<T> {
   }
 
   #interval(entry: Entry<T>, item: T, now: number): number {
-    const p = this.#policy;
     const nearKey = this.#source.nearEndKey(item);
     if (nearKey !== undefined && nearKey !== entry.nearEndKey) {
       entry.nearEndKey = nearKey;
       entry.nearEndAt = now;
     }
     const startedAt = this.#source.startedAt(item) ?? entry.subscribedAt;
-    const expectedNearAt =
-      entry.expectedDurationMs === undefined
-        ? undefined
-        : startedAt + entry.expectedDurationMs - 2 * p.fastMs;
-    if (
-      expectedNearAt !== undefined &&
-      now >= expectedNearAt &&
-      (entry.nearEndAt ?? -1) < expectedNearAt
-    ) {
-      entry.nearEndAt = now;
-    }
-    const near = entry.nearEndAt !== undefined;
-    const elapsed = now - (near ? entry.nearEndAt! : startedAt);
-    const ramp = near ? p.endRamp : p.startRamp;
-    let interval = Math.min(p.slowMs, Math.max(p.fastMs, ramp * elapsed));
-    interval *= 0.9 + 0.2 * this.#random();
-    if (expectedNearAt !== undefined && now < expectedNearAt) {
-      interval = Math.min(interval, expectedNearAt - now);
-    }
-    return Math.max(interval, 0);
+    const { interval, nearEndAt } = pollInterval(
+      this.#policy,
+      { now, startedAt, nearEndAt: entry.nearEndAt, expectedDurationMs: entry.expectedDurationMs },
+      this.#random(),
+    );
+    entry.nearEndAt = nearEndAt;
+    return interval;
   }
 }

@@ -11,10 +11,12 @@ import {
   type CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
 import type { Clock, Logger } from '../deps.js';
-import { BatchPoller, type PollPolicy, type PollSource, type WatchOptions } from './poller.js';
+import type { PollPolicy } from './policy.js';
+import { BatchPoller, type PollSource, type WatchOptions } from './poller.js';
 
-export type { PollPolicy, WatchOptions } from './poller.js';
-export { DEFAULT_POLL_POLICY } from './poller.js';
+export type { PollPolicy } from './policy.js';
+export { DEFAULT_POLL_POLICY } from './policy.js';
+export type { WatchOptions } from './poller.js';
 
 export interface WatcherDeps {
   client: CodeBuildClient;
