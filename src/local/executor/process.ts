@@ -1,5 +1,6 @@
 /** Runs a helper process (git) that a stop or timeout ends with its whole process group. */
 import { spawn } from 'node:child_process';
+import { endGroup } from './process-group.js';
 
 export interface ProcessResult {
   code: number;
@@ -34,15 +35,12 @@ export function runProcess(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
-    let killTimer: NodeJS.Timeout | undefined;
     const onHalt = () => {
-      signal(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => signal(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+      if (child.pid !== undefined) void endGroup(child.pid, KILL_GRACE_MS);
     };
     options.halt.addEventListener('abort', onHalt, { once: true });
     const done = (code: number) => {
       options.halt.removeEventListener('abort', onHalt);
-      clearTimeout(killTimer);
       resolve({ code, stdout, stderr, halted: options.halt.aborted });
     };
     child.once('error', (error) => {
@@ -51,13 +49,4 @@ export function runProcess(
     });
     child.once('close', (code) => done(code ?? 128));
   });
-}
-
-function signal(pid: number | undefined, name: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, name);
-  } catch {
-    // Already gone.
-  }
 }

@@ -21,6 +21,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LineSplitter, within } from './lines.js';
+import { endGroup } from './process-group.js';
 
 export interface ShellOptions {
   shell: 'bash' | '/bin/sh';
@@ -222,12 +223,8 @@ export class ShellSession {
 
   /** SIGTERM to the group, SIGKILL to whatever is left after the grace period. */
   private async kill(live: LiveShell): Promise<void> {
-    const pid = live.pid;
-    if (pid === undefined || !groupAlive(pid)) return;
-    signalGroup(pid, 'SIGTERM');
-    const polls = Math.ceil((this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS) / 25);
-    for (let poll = 0; poll < polls && groupAlive(pid); poll++) await delay(25);
-    if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    if (live.pid === undefined) return;
+    await endGroup(live.pid, this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     await within(live.exited, 1000);
   }
 }
@@ -240,31 +237,10 @@ function pipeLines(stream: Readable | null | undefined, splitter: LineSplitter):
   stream.on('error', () => splitter.end());
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is gone already.
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
     return false;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

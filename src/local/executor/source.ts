@@ -4,8 +4,9 @@
  * version (branch, tag or commit), detached as CodeBuild does. Credentials in a URL never reach a
  * log line or a variable.
  */
-import { cp, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { copyTree } from './copy-tree.js';
 import { runProcess } from './process.js';
 import type { BuildSource, PhaseContext } from './types.js';
 
@@ -40,15 +41,11 @@ async function copyDirectory(path: string, options: SourceOptions): Promise<Sour
   if (!isDirectory) {
     return failed(`source directory ${from} does not exist or is not a directory`);
   }
-  const workRoot = resolve(options.workRoot);
-  await cp(from, options.srcDir, {
-    recursive: true,
-    verbatimSymlinks: true,
-    filter: (item) => {
-      const path = resolve(item);
-      return path !== workRoot && !path.startsWith(`${workRoot}${sep}`);
-    },
-  });
+  try {
+    await copyTree(from, options.srcDir, options.workRoot);
+  } catch (error) {
+    return failed(`cannot copy source directory ${from}: ${(error as Error).message}`);
+  }
   return { ok: true, variables: {} };
 }
 
@@ -68,7 +65,7 @@ async function cloneGit(
   if (clone.code !== 0) {
     logLines(options, redactText(clone.stderr, url, shownUrl));
     return failed(
-      `git clone of ${shownUrl} failed: ${lastLine(redactText(clone.stderr, url, shownUrl))}`,
+      `git clone of ${shownUrl} failed: ${gitError(redactText(clone.stderr, url, shownUrl))}`,
     );
   }
   if (version) {
@@ -80,7 +77,7 @@ async function cloneGit(
     if (checkout.halted) return { ok: false, halted: true };
     if (checkout.code !== 0) {
       logLines(options, checkout.stderr);
-      return failed(`git checkout of ${version} failed: ${lastLine(checkout.stderr)}`);
+      return failed(`git checkout of ${version} failed: ${gitError(checkout.stderr)}`);
     }
   }
   const head = await git(['rev-parse', 'HEAD']);
@@ -114,14 +111,13 @@ function logLines(options: SourceOptions, text: string): void {
   for (const line of text.split('\n')) if (line.trim()) options.log(line);
 }
 
-function lastLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .filter(Boolean)
-      .at(-1) ?? 'no message from git'
-  );
+/** git's first `fatal:`/`error:` line (later lines are advice), else its first line. */
+function gitError(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines.find((line) => /^(fatal|error):/.test(line)) ?? lines[0] ?? 'no message from git';
 }
 
 /** `https://user:token@host/x` → `https://host/x`; other forms are shown as given. */
