@@ -46,13 +46,17 @@ describe('executeBuild: timeout and stop', () => {
       'FINALIZING',
       'COMPLETED',
     ]);
-    expect(run.phase('BUILD')).toMatchObject({
+    const build = run.phase('BUILD')!;
+    expect(build).toMatchObject({
       phaseStatus: 'TIMED_OUT',
-      durationInSeconds: 1,
       contexts: [
         { statusCode: 'BUILD_TIMED_OUT', message: 'Build has timed out after 1.5 second(s)' },
       ],
     });
+    const sinceStart = build.endTime! - run.phase('SUBMITTED')!.startTime;
+    expect(sinceStart).toBeGreaterThanOrEqual(1500);
+    expect(sinceStart).toBeLessThan(4000);
+    expect(build.durationInSeconds).toBe(Math.floor((build.endTime! - build.startTime) / 1000));
     expect(run.messages).toContain('Phase complete: BUILD State: TIMED_OUT');
     expect(run.messages).not.toContain('post-ran');
     expect(run.result.exportedVariables).toEqual([]);
