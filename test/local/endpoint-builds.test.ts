@@ -163,15 +163,13 @@ describe('a build through the SDK', () => {
     expect(paged).toContain('last-line');
     expect(await readLog(done)).toEqual(paged);
     // Without startFromHead the newest events come first; the backward token pages to older ones.
-    const tail = await local
-      .logs()
-      .send(
-        new GetLogEventsCommand({
-          logGroupName: done.logs!.groupName,
-          logStreamName: done.logs!.streamName,
-          limit: 3,
-        }),
-      );
+    const tail = await local.logs().send(
+      new GetLogEventsCommand({
+        logGroupName: done.logs!.groupName,
+        logStreamName: done.logs!.streamName,
+        limit: 3,
+      }),
+    );
     expect(tail.events!.map((e) => e.message)).toEqual(paged.slice(-3));
     const before = await local.logs().send(
       new GetLogEventsCommand({
@@ -220,14 +218,12 @@ describe('a build through the SDK', () => {
 
   it('masks a Secrets Manager value in the log, and shows only the reference on the build', async () => {
     const secret = 'tok-5f1c9e-very-secret';
-    await local
-      .secrets()
-      .send(
-        new CreateSecretCommand({
-          Name: 'ci/git',
-          SecretString: JSON.stringify({ token: secret }),
-        }),
-      );
+    await local.secrets().send(
+      new CreateSecretCommand({
+        Name: 'ci/git',
+        SecretString: JSON.stringify({ token: secret }),
+      }),
+    );
     const started = await start({
       buildspecOverride: [
         'version: 0.2',

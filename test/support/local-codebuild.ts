@@ -193,3 +193,17 @@ export async function waitForBuild(
 }
 
 export const isComplete = (build: Build) => build.buildComplete === true;
+
+/** Polls `check` until it holds, failing after `timeoutMs` with `what` in the message. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  { timeoutMs = 20_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`${what}: not seen within ${timeoutMs} ms`);
+}
