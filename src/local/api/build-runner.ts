@@ -132,7 +132,7 @@ export class BuildRunner {
     const { groupName, streamName } = build.logs;
     const workRoot = join(this.options.workDir, build.uuid);
 
-    let buildspec: string;
+    let buildspec = '';
     try {
       buildspec =
         'inline' in plan.buildspec
@@ -144,8 +144,8 @@ export class BuildRunner {
               signal,
             );
     } catch (error) {
-      if (!(error instanceof SourceBuildspecError)) throw error;
-      return this.unreadableBuildspec(build, error.message);
+      if (!signal.aborted && !(error instanceof SourceBuildspecError)) throw error;
+      if (!signal.aborted) return this.unreadableBuildspec(build, (error as Error).message);
     }
     if (signal.aborted) {
       return entry.reason === 'shutdown'
