@@ -39,15 +39,13 @@ const spec = (...commands: string[]) =>
   ].join('\n');
 
 async function start(buildspec: string): Promise<Build> {
-  const out = await local
-    .codebuild()
-    .send(
-      new StartBuildCommand({
-        projectName: 'svc',
-        sourceTypeOverride: 'NO_SOURCE',
-        buildspecOverride: buildspec,
-      }),
-    );
+  const out = await local.codebuild().send(
+    new StartBuildCommand({
+      projectName: 'svc',
+      sourceTypeOverride: 'NO_SOURCE',
+      buildspecOverride: buildspec,
+    }),
+  );
   return out.build!;
 }
 
