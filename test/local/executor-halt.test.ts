@@ -78,7 +78,8 @@ describe('executeBuild: timeout and stop', () => {
       {
         signal: stop.signal,
         onLog: (line) => {
-          if (line.endsWith('Running command sleep 30')) stop.abort();
+          // Not at once: the stop lands while the command is being handed to the shell.
+          if (line.endsWith('Running command sleep 30')) setImmediate(() => stop.abort());
         },
       },
     );

@@ -90,6 +90,8 @@ export class ShellSession {
 
     const onHalt = () => void this.kill(live);
     halt.addEventListener('abort', onHalt, { once: true });
+    // A stop that came while the command was being written has fired already.
+    if (halt.aborted) onHalt();
     live.exited.then(async (status) => {
       // The shell ended inside the command: its status is the command's.
       await within(live.stdoutEnded, 500);
