@@ -20,8 +20,8 @@ export interface LocalCodeBuildOptions {
   logger: Logger;
   region?: string;
   accountId?: string;
-  /** Projects, parameters and secrets to write at start (see parseLocalConfig). */
-  projects?: LocalConfig;
+  /** Projects (CreateProject's shape), or a whole config with parameters and secrets too. */
+  projects?: LocalConfig | NonNullable<LocalConfig['projects']>;
   /** Names the projects config in error messages (its path). */
   projectsSource?: string;
   /** Faults active from the start, e.g. `StartBuild=throttle:2`. */
@@ -41,7 +41,13 @@ export function createLocalCodeBuild(options: LocalCodeBuildOptions): LocalEndpo
     executeBuild: options.executeBuild ?? executeBuild,
     ...(options.region ? { region: options.region } : {}),
     ...(options.accountId ? { accountId: options.accountId } : {}),
-    ...(options.projects ? { config: options.projects } : {}),
+    ...(options.projects
+      ? {
+          config: Array.isArray(options.projects)
+            ? { projects: options.projects }
+            : options.projects,
+        }
+      : {}),
     ...(options.projectsSource ? { configSource: options.projectsSource } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.baseEnvironment ? { baseEnvironment: options.baseEnvironment } : {}),

@@ -162,6 +162,13 @@ describe('a build through the SDK', () => {
     expect(lines).toEqual(Array.from({ length: 120 }, (_, i) => `line ${i + 1}`));
     expect(paged).toContain('last-line');
     expect(await readLog(done)).toEqual(paged);
+    // The build's log link opens the same log as text from the endpoint.
+    expect(done.logs?.deepLink).toBe(
+      `${local.url}/_local/builds/${encodeURIComponent(done.id!)}/log`,
+    );
+    expect(await (await fetch(done.logs!.deepLink!)).text()).toBe(
+      paged.map((m) => `${m}\n`).join(''),
+    );
     // Without startFromHead the newest events come first; the backward token pages to older ones.
     const tail = await local.logs().send(
       new GetLogEventsCommand({
