@@ -14,9 +14,9 @@ import {
   type BuildEnvironmentVariable,
   createMemoryResolvers,
   executeBuild,
+  formatBuildSummary,
   SecretMasker,
 } from '../src/local/executor/index.js';
-import { formatBuildSummary } from '../src/local/executor/summary.js';
 
 export interface LocalRunIo {
   stdout: { write(text: string): unknown };

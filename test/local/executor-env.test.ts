@@ -148,6 +148,23 @@ describe('executeBuild: variables', () => {
     }
   });
 
+  it('resolves a secret named by its ARN, with a JSON key and a version stage', async () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf';
+    const { result, messages } = await runBuild(
+      yaml(
+        'version: 0.2',
+        'env:',
+        '  secrets-manager:',
+        `    USER_NAME: ${arn}:user:AWSCURRENT`,
+        'phases:',
+        '  build: { commands: [\'test "$USER_NAME" = app-user && echo arn-resolved\'] }',
+      ),
+      createMemoryResolvers(new Map([[arn, JSON.stringify({ user: 'app-user' })]]), new Map()),
+    );
+    expect(result.buildStatus).toBe('SUCCEEDED');
+    expect(messages).toContain('arn-resolved');
+  });
+
   it('fails DOWNLOAD_SOURCE when a secret or parameter cannot be resolved, naming it', async () => {
     const secret = await runBuild(
       yaml(

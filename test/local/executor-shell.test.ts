@@ -122,26 +122,32 @@ describe('executeBuild: one shell for the whole build', () => {
     expect(messages).toContain('still-running');
   });
 
-  it('fails the command that ends the shell and keeps the saved state for the next ones', async () => {
-    const { result, phase, messages } = await runBuild(
-      yaml(
-        'version: 0.2',
-        'phases:',
-        '  install:',
-        '    commands:',
-        '      - export KEPT=yes; mkdir -p sub; cd sub',
-        '  build:',
-        '    commands:',
-        '      - exit 4',
-        '  post_build:',
-        '    commands:',
-        '      - echo "kept=$KEPT dir=$(basename "$PWD")"',
-      ),
-    );
-    expect(result.buildStatus).toBe('FAILED');
-    expect(phase('BUILD')?.contexts?.[0]?.message).toBe(
-      'Error while executing command: exit 4. Reason: exit status 4',
-    );
-    expect(messages).toContain('kept=yes dir=sub');
-  });
+  it.each(['bash', '/bin/sh'])(
+    'fails the command that ends the shell (%s) and keeps the saved state for the next ones',
+    async (shell) => {
+      const { result, phase, messages } = await runBuild(
+        yaml(
+          'version: 0.2',
+          `env: { shell: ${shell}, variables: { SPACED: "a  'quoted'  value" } }`,
+          'phases:',
+          '  install:',
+          '    commands:',
+          '      - export KEPT=yes; mkdir -p sub; cd sub',
+          '  build:',
+          '    commands:',
+          '      - exit 4',
+          '  post_build:',
+          '    commands:',
+          '      - echo "kept=$KEPT dir=$(basename "$PWD")"',
+          '      - echo "spaced=$SPACED"',
+        ),
+      );
+      expect(result.buildStatus).toBe('FAILED');
+      expect(phase('BUILD')?.contexts?.[0]?.message).toBe(
+        'Error while executing command: exit 4. Reason: exit status 4',
+      );
+      expect(messages).toContain('kept=yes dir=sub');
+      expect(messages).toContain(`spaced=a  'quoted'  value`);
+    },
+  );
 });

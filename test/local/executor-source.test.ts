@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGitServer } from '../support/git-server.js';
 import { removeTempDirs, runBuild, tempDir, yaml } from './executor-harness.js';
 
 afterEach(removeTempDirs);
@@ -146,6 +147,35 @@ describe('executeBuild: source', () => {
         statusCode: 'CLIENT_ERROR',
         message: 'reference not found for primary source and source version no-such-branch',
       });
+    });
+
+    it('clones over HTTP with credentials in the URL, keeping them out of logs, variables and .git/config', async () => {
+      const token = 'tok-5e5e5e5e5e';
+      const server = await startGitServer({
+        auth: { scheme: 'basic', username: 'x-access-token', token },
+      });
+      try {
+        const repo = server.createRepo('org/app.git');
+        const sha = repo.commit('main', 'first', { 'app.txt': 'app\n' });
+        const url = repo.url.replace('http://', `http://x-access-token:${token}@`);
+        const { result, logs, messages } = await runBuild(
+          yaml(
+            'version: 0.2',
+            'phases:',
+            '  build:',
+            '    commands:',
+            `      - 'echo "repo=$CODEBUILD_SOURCE_REPO_URL sha=$CODEBUILD_RESOLVED_SOURCE_VERSION"'`,
+            '      - cat .git/config',
+          ),
+          { source: { type: 'GIT', url, version: 'main' } },
+        );
+        expect(result.buildStatus).toBe('SUCCEEDED');
+        expect(messages).toContain(`repo=${repo.url} sha=${sha}`);
+        expect(messages).toContain(`\turl = ${repo.url}`);
+        expect(logs.join('\n')).not.toContain(token);
+      } finally {
+        await server.close();
+      }
     });
 
     it('never shows credentials of a clone URL', async () => {

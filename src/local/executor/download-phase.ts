@@ -42,6 +42,8 @@ export async function runDownloadPhase(
   inputs: DownloadInputs,
 ): Promise<DownloadOutcome> {
   const { srcDir, log, halt } = inputs;
+  const sourcePassword = options.source.type === 'GIT' ? urlPassword(options.source.url) : '';
+  if (sourcePassword) inputs.masker.add(sourcePassword);
   log('Phase is DOWNLOAD_SOURCE');
   log(`CODEBUILD_SRC_DIR=${srcDir}`);
   const source = await downloadSource(options.source, {
@@ -103,4 +105,12 @@ export async function runDownloadPhase(
     log(` ${name.toUpperCase()}: ${spec.phases?.[name]?.commands.length ?? 0} commands`);
   }
   return { ok: true, build: { spec, env, onFailure, artifacts } };
+}
+
+function urlPassword(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
 }

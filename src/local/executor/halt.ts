@@ -4,6 +4,8 @@
  */
 import type { PhaseContext } from './types.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type HaltReason = 'STOPPED' | 'TIMED_OUT';
 
 export class BuildHalt {
@@ -16,7 +18,11 @@ export class BuildHalt {
     private readonly stop: AbortSignal,
     private readonly timeoutMs: number,
   ) {
-    this.timer = setTimeout(() => this.trigger('TIMED_OUT'), Math.max(0, timeoutMs));
+    // setTimeout fires at once past 2^31-1 ms (24.8 days); CodeBuild's longest timeout is 36 h.
+    this.timer = setTimeout(
+      () => this.trigger('TIMED_OUT'),
+      Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS),
+    );
     if (stop.aborted) this.trigger('STOPPED');
     else stop.addEventListener('abort', this.onStop, { once: true });
   }

@@ -7,6 +7,7 @@ export {
   type SecretReference,
 } from './memory-store.js';
 export { PHASE_ORDER } from './phases.js';
+export { formatBuildSummary } from './summary.js';
 export type {
   BuildEnvironmentVariable,
   BuildSource,

@@ -80,6 +80,10 @@ async function cloneGit(
       return failed(`git checkout of ${version} failed: ${gitError(checkout.stderr)}`);
     }
   }
+  if (shownUrl !== url) {
+    // The clone must not keep a token in .git/config, where the build's commands could read it.
+    await git(['remote', 'set-url', 'origin', shownUrl]);
+  }
   const head = await git(['rev-parse', 'HEAD']);
   if (head.halted) return { ok: false, halted: true };
   const variables: Record<string, string> = {

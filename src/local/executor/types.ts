@@ -73,7 +73,10 @@ export interface ExecuteOptions {
 export interface ExecuteResult {
   buildStatus: BuildStatus;
   phases: PhaseRecord[];
-  /** The buildspec's `exported-variables`, with their values at the end of POST_BUILD. */
+  /**
+   * The buildspec's `exported-variables` in its order, with their values once the command phases
+   * are over ('' for one never set); empty when the build was stopped or timed out.
+   */
   exportedVariables: Array<{ name: string; value: string }>;
   /** <workRoot>/artifacts when the buildspec has `artifacts` and the upload phase ran, else null. */
   artifactsDir: string | null;
