@@ -107,6 +107,18 @@ describe('executeBuild: one shell for the whole build', () => {
     expect(messages[failure]).toMatch(/ exit status 2$/);
   });
 
+  it('fails the command with a clear line when the shell cannot start', async () => {
+    const { result, phase, messages } = await runBuild(
+      yaml('version: 0.2', 'phases:', '  build: { commands: [echo never] }'),
+      { baseEnvironment: { PATH: '/nonexistent' } },
+    );
+    expect(result.buildStatus).toBe('FAILED');
+    expect(messages).toContain('bash: cannot start the build shell: spawn bash ENOENT');
+    expect(phase('BUILD')?.contexts?.[0]?.message).toBe(
+      'Error while executing command: echo never. Reason: exit status 127',
+    );
+  });
+
   it('gives commands an empty stdin, so reading stdin cannot swallow the next commands', async () => {
     const { result, messages } = await runBuild(
       yaml(

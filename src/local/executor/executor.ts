@@ -60,7 +60,9 @@ class BuildRun {
       const build = await this.provisionAndDownload(startTime);
       if (build) {
         const uploadRuns = await this.commandPhases(build);
-        if (!this.halt.reason) exportedVariables = await this.exportedVariables(build);
+        const exported = this.halt.reason ? [] : await this.exportedVariables(build);
+        // Values read while the build was being stopped are not the build's final values.
+        if (!this.halt.reason) exportedVariables = exported;
         if (uploadRuns && !this.halt.reason) artifactsDir = await this.uploadPhase(build);
       }
     } catch (error) {

@@ -88,7 +88,8 @@ export class ShellSession {
       `. ${quote(file)} </dev/null 2>&1 3>&-\n{ ${epilogue}; } 2>/dev/null\n`,
     );
 
-    const onHalt = () => void this.kill(live);
+    // Once the group is ended the command is over, even if the shell has not reported its exit.
+    const onHalt = () => void this.kill(live).then(() => this.settle(id, { kind: 'halted' }));
     halt.addEventListener('abort', onHalt, { once: true });
     // A stop that came while the command was being written has fired already.
     if (halt.aborted) onHalt();
