@@ -93,15 +93,13 @@ describe('batch builds', () => {
     for (const [index, target] of ['linux', 'windows'].entries()) {
       const build = builds!.find((b) => b.id === ids[index])!;
       expect(build.buildBatchArn).toBe(batch.arn);
-      const { events } = await local
-        .logs()
-        .send(
-          new GetLogEventsCommand({
-            logGroupName: build.logs!.groupName,
-            logStreamName: build.logs!.streamName,
-            startFromHead: true,
-          }),
-        );
+      const { events } = await local.logs().send(
+        new GetLogEventsCommand({
+          logGroupName: build.logs!.groupName,
+          logStreamName: build.logs!.streamName,
+          startFromHead: true,
+        }),
+      );
       expect(events?.map((e) => e.message)).toContain(`target ${target} as ${target}`);
     }
   });

@@ -56,15 +56,13 @@ async function run(input: Partial<StartBuildCommandInput>): Promise<Build> {
 }
 
 async function log(build: Build): Promise<string[]> {
-  const { events } = await local
-    .logs()
-    .send(
-      new GetLogEventsCommand({
-        logGroupName: build.logs!.groupName,
-        logStreamName: build.logs!.streamName,
-        startFromHead: true,
-      }),
-    );
+  const { events } = await local.logs().send(
+    new GetLogEventsCommand({
+      logGroupName: build.logs!.groupName,
+      logStreamName: build.logs!.streamName,
+      startFromHead: true,
+    }),
+  );
   return (events ?? []).map((e) => e.message ?? '');
 }
 
@@ -127,14 +125,12 @@ describe('a build still waiting for its buildspec', () => {
 
   it('has no log stream yet, and stops as STOPPED', async () => {
     const { port } = hanging.address() as AddressInfo;
-    const { build } = await local
-      .codebuild()
-      .send(
-        new StartBuildCommand({
-          projectName: 'repo',
-          sourceLocationOverride: `http://127.0.0.1:${port}/slow.git`,
-        }),
-      );
+    const { build } = await local.codebuild().send(
+      new StartBuildCommand({
+        projectName: 'repo',
+        sourceLocationOverride: `http://127.0.0.1:${port}/slow.git`,
+      }),
+    );
     expect(build?.currentPhase).toBe('QUEUED');
     expect(build?.logs?.streamName).toBeUndefined();
     await expect(
