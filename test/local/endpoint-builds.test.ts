@@ -27,7 +27,13 @@ let gates: string;
 
 beforeAll(async () => {
   gates = mkdtempSync(join(tmpdir(), 'endpoint-gates-'));
-  local = await startLocalCodeBuild({ projects: { projects: [{ name: 'app' }] } });
+  local = await startLocalCodeBuild({
+    projects: {
+      projects: [{ name: 'app' }],
+      parameters: { '/app/region': 'eu-west-1' },
+      secrets: { 'file/db': { password: 'pw-from-file-77' } },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -259,6 +265,25 @@ describe('a build through the SDK', () => {
       value: 'ci/git:token',
       type: 'SECRETS_MANAGER',
     });
+  });
+
+  it('resolves parameters and secrets given in the projects file', async () => {
+    const started = await start({
+      buildspecOverride: [
+        'version: 0.2',
+        'env:',
+        '  parameter-store: { REGION: /app/region }',
+        '  secrets-manager: { PASSWORD: file/db:password }',
+        'phases:',
+        '  build:',
+        '    commands:',
+        '      - echo "region $REGION password $PASSWORD"',
+      ].join('\n'),
+    });
+    const done = await waitForBuild(local.codebuild(), started.id!, isComplete);
+    expect(done.buildStatus).toBe('SUCCEEDED');
+    // Parameter Store values are masked too, as CodeBuild does.
+    expect(await readLog(done)).toContain('region *** password ***');
   });
 
   it('records overrides and exported variables on the build', async () => {

@@ -123,4 +123,20 @@ describe('a restart of the local CodeBuild', () => {
     expect(after.buildStatus).toBe('SUCCEEDED');
     expect(await messages(after)).toContain('after-restart');
   });
+
+  it('on SIGTERM ends the running build as FAILED, naming the shutdown, and kills its commands', async () => {
+    const running = await start(spec('echo started', 'sleep 30', 'echo never'));
+    await waitForBuild(local.codebuild(), running.id!, (b) => b.currentPhase === 'BUILD');
+    await local.stop();
+    await local.restart();
+    const [ended] = (
+      await local.codebuild().send(new BatchGetBuildsCommand({ ids: [running.id!] }))
+    ).builds!;
+    expect(ended).toMatchObject({ buildStatus: 'FAILED', buildComplete: true });
+    expect(ended!.phases!.find((p) => p.phaseType === 'BUILD')?.contexts).toContainEqual({
+      statusCode: 'LOCAL_CODEBUILD_STOPPED',
+      message: expect.stringContaining('the local CodeBuild was shut down while this build ran'),
+    });
+    expect(await messages(ended!)).not.toContain('never');
+  });
 });
