@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The published entry: the compiled CLI (npm run build writes lib/).
-import '../lib/cli/main.js';
+import '../lib/cli/entry.js';
