@@ -1,0 +1,358 @@
+/**
+ * Webhook receiving, side by side with a peer: `npx tsx bench/webhooks.ts [--rates 100,250,500]
+ * [--seconds 5]`.
+ *
+ * - ours: codebuild-run's createApp on @hono/node-server: verify the signature, parse, plan,
+ *   write the delivery and its job to SQLite (WAL, synchronous=FULL: fsynced) and answer 202.
+ *   The worker is a no-op here: what is measured is the answer, as a git host sees it.
+ * - peer: @octokit/webhooks' createNodeMiddleware on node:http: verify and parse only.
+ *
+ * Each server runs in a child process of its own (one at a time, the machine has 2 cores); this
+ * process sends signed GitHub push deliveries (the real payload, each with its own delivery id
+ * and commit, so each is a new build) over loopback at a fixed rate for a fixed time (open loop:
+ * latency counts from when a request was due, so a slow server cannot hide its queue).
+ * Bounded: every rate runs `--seconds` and then waits at most 10 s for the stragglers.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const SECRET = 'bench-webhook-secret-1f3a';
+const here = fileURLToPath(import.meta.url);
+const FIXTURE = join(
+  here,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'fixtures',
+  'webhooks',
+  'github',
+  'push.json',
+);
+const STRAGGLER_WAIT_MS = 10_000;
+
+type Kind = 'ours' | 'peer';
+
+// ---- the servers (child processes) -------------------------------------------------------
+
+async function serveOurs(): Promise<number> {
+  const { serve } = await import('@hono/node-server');
+  const { parseConfig } = await import('../src/config.js');
+  const { systemClock, silentLogger } = await import('../src/deps.js');
+  const { openSqliteStore } = await import('../src/store/index.js');
+  const { createApp } = await import('../server/app.js');
+  const { createSecretResolver } = await import('../server/secrets.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-webhooks-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const config = parseConfig(
+    [
+      'hosts:',
+      '  gh: { kind: github, webhookSecret: { env: BENCH_SECRET } }',
+      'rules:',
+      '  - { repos: ["**"], project: bench, branches: [master] }',
+    ].join('\n'),
+    'bench.yml',
+  );
+  const app = createApp({
+    config,
+    store: openSqliteStore({ path: join(dir, 'server.sqlite') }),
+    secrets: createSecretResolver({ env: { BENCH_SECRET: SECRET }, reader: null }),
+    worker: { wake() {} },
+    logger: silentLogger,
+    clock: systemClock,
+  });
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+      resolve(info.port),
+    ) as import('node:http').Server;
+    server.keepAliveTimeout = 30_000;
+  });
+}
+
+async function servePeer(): Promise<number> {
+  const { Webhooks, createNodeMiddleware } = await import('@octokit/webhooks');
+  const webhooks = new Webhooks({ secret: SECRET });
+  webhooks.on('push', () => {});
+  const middleware = createNodeMiddleware(webhooks, { path: '/webhooks/gh' });
+  const server = createServer((req, res) => {
+    void middleware(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+async function runChild(kind: Kind): Promise<void> {
+  const port = kind === 'ours' ? await serveOurs() : await servePeer();
+  let peakRss = process.memoryUsage().rss;
+  setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50).unref();
+  process.on('message', (message) => {
+    if (message === 'memory') process.send?.({ peakRss, rss: process.memoryUsage().rss });
+    if (message === 'exit') process.exit(0);
+  });
+  process.send?.({ port });
+}
+
+// ---- the load (this process) -------------------------------------------------------------
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+}
+
+function startServer(kind: Kind): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', here, '--serve', kind], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${kind} server did not start in 20 s`)),
+      20_000,
+    );
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      resolve({ child, port: (message as { port: number }).port });
+    });
+  });
+}
+
+function ask<T>(child: ChildProcess, question: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (answer) => resolve(answer as T));
+    child.send(question);
+  });
+}
+
+async function stopServer({ child }: Started): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send('exit');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+interface Delivery {
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+/** `count` distinct pushes: each a new commit and delivery id, signed over its exact bytes. */
+function deliveries(count: number, tag: string): Delivery[] {
+  const template = JSON.parse(readFileSync(FIXTURE, 'utf8')) as {
+    after: string;
+    head_commit: { id: string };
+    commits: Array<{ id: string }>;
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const sha = createHmac('sha1', tag).update(String(i)).digest('hex');
+    template.after = sha;
+    template.head_commit.id = sha;
+    if (template.commits[0]) template.commits[0].id = sha;
+    const body = Buffer.from(JSON.stringify(template));
+    const signature = createHmac('sha256', SECRET).update(body).digest('hex');
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+        'x-github-event': 'push',
+        'x-github-delivery': `${tag}-${i}`,
+        'x-hub-signature-256': `sha256=${signature}`,
+      },
+    };
+  });
+}
+
+interface Result {
+  sent: number;
+  ok: number;
+  failed: number;
+  seconds: number;
+  latencies: number[];
+}
+
+async function load(
+  port: number,
+  rate: number,
+  seconds: number,
+  batch: Delivery[],
+): Promise<Result> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  let done = 0;
+  const start = performance.now();
+  let finishedAt = start;
+  let allDone: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    allDone = resolve;
+  });
+
+  const send = (i: number, due: number) => {
+    const delivery = batch[i]!;
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/webhooks/gh',
+        method: 'POST',
+        headers: delivery.headers,
+        agent,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          const now = performance.now();
+          latencies.push(now - due);
+          if (res.statusCode === 200 || res.statusCode === 202) ok++;
+          else failed++;
+          finish(now);
+        });
+      },
+    );
+    req.on('error', () => {
+      failed++;
+      finish(performance.now());
+    });
+    req.end(delivery.body);
+  };
+  const finish = (now: number) => {
+    done++;
+    finishedAt = now;
+    if (done === total) allDone();
+  };
+
+  // Open loop: every tick sends what is due by now, whatever is still in flight.
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && start + (next * 1000) / rate <= now) {
+        send(next, start + (next * 1000) / rate);
+        next++;
+      }
+      if (next < total) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.race([finished, new Promise((r) => setTimeout(r, STRAGGLER_WAIT_MS))]);
+  agent.destroy();
+  return {
+    sent: total,
+    ok,
+    failed: failed + (total - done),
+    seconds: (finishedAt - start) / 1000,
+    latencies,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Row {
+  rate: number;
+  kind: Kind;
+  throughput: number;
+  p50: number;
+  p99: number;
+  failed: number;
+  peakRssMb: number;
+}
+
+async function measure(kind: Kind, rate: number, seconds: number): Promise<Row> {
+  const server = await startServer(kind);
+  try {
+    // Warm-up (JIT, SQLite pages, sockets): one second at the same rate, not counted.
+    await load(server.port, rate, 1, deliveries(rate, `warm-${kind}-${rate}`));
+    const result = await load(
+      server.port,
+      rate,
+      seconds,
+      deliveries(rate * seconds, `${kind}-${rate}`),
+    );
+    const memory = await ask<{ peakRss: number }>(server.child, 'memory');
+    const sorted = [...result.latencies].sort((a, b) => a - b);
+    return {
+      rate,
+      kind,
+      throughput: result.ok / result.seconds,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      failed: result.failed,
+      peakRssMb: memory.peakRss / 1024 / 1024,
+    };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+function table(rows: Row[]): string {
+  const out = [
+    '| rate/s | server | ok/s | p50 ms | p99 ms | failed | peak RSS MB |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    out.push(
+      `| ${row.rate} | ${row.kind} | ${row.throughput.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${row.failed} | ${row.peakRssMb.toFixed(0)} |`,
+    );
+  }
+  out.push(
+    '',
+    '| rate/s | throughput ours/peer | p99 ours/peer | RSS ours/peer |',
+    '|---:|---:|---:|---:|',
+  );
+  for (const rate of new Set(rows.map((r) => r.rate))) {
+    const ours = rows.find((r) => r.rate === rate && r.kind === 'ours')!;
+    const peer = rows.find((r) => r.rate === rate && r.kind === 'peer')!;
+    out.push(
+      `| ${rate} | ${(ours.throughput / peer.throughput).toFixed(2)} | ${(ours.p99 / peer.p99).toFixed(2)} | ${(ours.peakRssMb / peer.peakRssMb).toFixed(2)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      serve: { type: 'string' },
+      rates: { type: 'string', default: '100,250,500' },
+      seconds: { type: 'string', default: '5' },
+    },
+  });
+  if (values.serve === 'ours' || values.serve === 'peer') return runChild(values.serve);
+  const rates = values.rates.split(',').map(Number);
+  const seconds = Number(values.seconds);
+  if (rates.some((r) => !(r > 0 && r <= 5000)) || !(seconds > 0 && seconds <= 60)) {
+    throw new Error('--rates: comma-separated rates from 1 to 5000; --seconds: 1 to 60');
+  }
+  const rows: Row[] = [];
+  for (const rate of rates) {
+    for (const kind of ['ours', 'peer'] as const) {
+      process.stderr.write(`${kind} at ${rate}/s for ${seconds} s…\n`);
+      rows.push(await measure(kind, rate, seconds));
+    }
+  }
+  process.stdout.write(
+    `Signed GitHub push deliveries (${readFileSync(FIXTURE).length} bytes) over loopback, ${seconds} s per rate, open loop.\n` +
+      'ours: verify + parse + plan + durable SQLite write + 202; peer: @octokit/webhooks createNodeMiddleware, verify + parse.\n\n' +
+      `${table(rows)}\n`,
+  );
+}
+
+await main();
