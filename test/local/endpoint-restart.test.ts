@@ -139,4 +139,10 @@ describe('a restart of the local CodeBuild', () => {
     });
     expect(await messages(ended!)).not.toContain('never');
   });
+
+  it('refuses a second local CodeBuild on the same data directory while the first runs', async () => {
+    await expect(startLocalCodeBuild({ dataDir: local.dataDir })).rejects.toThrow(
+      /data directory .* is in use by another local CodeBuild \(pid \d+\)/,
+    );
+  });
 });

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { lockDataDir } from './lock.js';
 import { LogRecords } from './logs.js';
 import {
   BatchRecords,
@@ -15,6 +16,7 @@ import {
 } from './records.js';
 import { SecretRecords } from './secrets.js';
 
+export { DataDirInUseError } from './lock.js';
 export type { LogEventRow, LogWindow } from './logs.js';
 export type { IdempotencyEntry, SortOrder } from './records.js';
 export type * from './types.js';
@@ -58,23 +60,35 @@ CREATE TABLE IF NOT EXISTS secret_versions (
   stages TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (name, version_id));
 `;
 
-/** Opens (creating if needed) the store in `dataDir`. */
+/** Opens (creating if needed) the store in `dataDir`, which no other process may have open. */
 export function openLocalStore(dataDir: string): LocalStore {
   mkdirSync(dataDir, { recursive: true });
-  const db: Database = new BetterSqlite3(join(dataDir, 'local-codebuild.sqlite'));
-  db.pragma('journal_mode = WAL');
-  // NORMAL loses nothing when the process dies, only on a power cut; log appends stay cheap.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
+  const unlock = lockDataDir(dataDir, process.pid);
+  let db: Database | undefined;
+  try {
+    db = new BetterSqlite3(join(dataDir, 'local-codebuild.sqlite'));
+    db.pragma('journal_mode = WAL');
+    // NORMAL loses nothing when the process dies, only on a power cut; log appends stay cheap.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+  } catch (error) {
+    db?.close();
+    unlock();
+    throw error;
+  }
+  const open = db;
   return {
-    projects: new ProjectRecords(db),
-    builds: new BuildRecords(db),
-    batches: new BatchRecords(db),
-    idempotency: new IdempotencyRecords(db),
-    parameters: new ParameterRecords(db),
-    logs: new LogRecords(db),
-    secrets: new SecretRecords(db),
-    close: () => db.close(),
+    projects: new ProjectRecords(open),
+    builds: new BuildRecords(open),
+    batches: new BatchRecords(open),
+    idempotency: new IdempotencyRecords(open),
+    parameters: new ParameterRecords(open),
+    logs: new LogRecords(open),
+    secrets: new SecretRecords(open),
+    close: () => {
+      open.close();
+      unlock();
+    },
   };
 }
