@@ -59,7 +59,9 @@ export async function startGitHttpServer(options: {
         CONTENT_TYPE: req.headers['content-type'] ?? '',
         REMOTE_ADDR: '127.0.0.1',
         // Protocol v2 when the client asks for it: it can then fetch one commit by its sha.
-        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        ...(req.headers['git-protocol']
+          ? { GIT_PROTOCOL: String(req.headers['git-protocol']) }
+          : {}),
         ...(req.headers['content-encoding']
           ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) }
           : {}),
