@@ -16,7 +16,7 @@
  *   `Bearer token`; others get 401. Records never hold the header's value, only its scheme.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,11 @@ export interface GitRepo {
   commit(branch: string, message: string, files?: Record<string, string>): string;
   /** Creates `refs/tags/<name>` at `target`: annotated when `message` is given. Returns the tag ref's value. */
   tag(name: string, target: string, message?: string): string;
+  /**
+   * Feeds a `git fast-import` stream (fast for many commits) and returns its marks, `:1` → sha.
+   * Stream commits need `committer` lines; refs are created as the stream names them.
+   */
+  fastImport(stream: string | Uint8Array): Record<string, string>;
   /** Runs git in the bare repository (argv, no shell); `input` goes to stdin. Returns trimmed stdout. */
   git(args: readonly string[], input?: string | Uint8Array): string;
 }
@@ -139,6 +144,21 @@ function openRepo(dir: string, url: string): GitRepo {
         return sha;
       } finally {
         rmSync(join(index, '..'), { recursive: true, force: true });
+      }
+    },
+    fastImport(stream) {
+      const marksDir = mkdtempSync(join(tmpdir(), 'git-marks-'));
+      try {
+        const marksFile = join(marksDir, 'marks');
+        git(['fast-import', '--quiet', `--export-marks=${marksFile}`], stream);
+        const marks: Record<string, string> = {};
+        for (const line of readFileSync(marksFile, 'utf8').split('\n')) {
+          const [mark, sha] = line.split(' ');
+          if (mark && sha) marks[mark] = sha;
+        }
+        return marks;
+      } finally {
+        rmSync(marksDir, { recursive: true, force: true });
       }
     },
     tag(name, target, message) {
