@@ -36,7 +36,7 @@ export function chooseMode(
   if (hint) return { mode: 'aws', why: `${hint} is set` };
   return {
     mode: 'local',
-    why: `no AWS configuration in the environment (none of ${AWS_HINTS.slice(2).join(', ')})`,
+    why: `no AWS configuration in the environment (none of ${AWS_HINTS.join(', ')} is set)`,
   };
 }
 

@@ -44,7 +44,8 @@ export function createLogger(options: {
   return pino(
     {
       level: options.level ?? 'info',
-      base: { component: 'server', ...options.bindings },
+      // No `component` here: children set their own (http, worker, local-codebuild), once each.
+      base: { pid: process.pid, ...options.bindings },
       redact: { paths: redactPaths(), censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
