@@ -97,8 +97,8 @@ export interface Harness {
   /** The value deps.secrets resolves the API token to; invalidate() calls are counted. */
   secrets: { token: string; invalidations: number };
   worker(): Worker;
-  /** Plans and accepts a push of `sha` to `branch`; returns the created jobs. */
-  push(sha: string, branch?: string): JobRecord[];
+  /** Plans and accepts a push of `sha` to `branch` (received now, or at `receivedAt`). */
+  push(sha: string, branch?: string, receivedAt?: number): JobRecord[];
   plan(sha: string, branch?: string): { event: PushEvent; plan: PlannedBuild };
   statuses(): Status[];
   job(id: string): JobRecord;
@@ -229,12 +229,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return worker;
     },
     plan,
-    push(sha, branch = 'main') {
+    push(sha, branch = 'main', receivedAt = Date.now()) {
       const { event, plan: build } = plan(sha, branch);
       const accepted = store.acceptDelivery({
         hostId: 'gh',
         deliveryId: event.deliveryId,
-        receivedAt: Date.now(),
+        receivedAt,
         outcome: 'planned',
         reason: null,
         jobs: [
