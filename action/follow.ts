@@ -1,0 +1,327 @@
+/**
+ * Following one build to its end: its log streamed live, its end noticed within seconds, with
+ * fewer status calls than a poll every 30 s.
+ *
+ * - The log is tailed from the start at the location CodeBuild will use (the project's log
+ *   settings as StartBuild returned them, else `/aws/codebuild/<project>` and the build's uuid),
+ *   so the first lines show without waiting for a status call to name the stream. If a status
+ *   call later names another stream before any line was read, the tail moves there.
+ * - While the log shows the build busy, status calls are rare (the first after `firstLookMs`, then
+ *   at 1× the build's age up to 60 s): they only catch an end the log cannot show. A log line of
+ *   the last phases (isNearEndLine) starts fast status calls at once: the end is seen ~2 s after.
+ * - Without a log (hide-logs, or GetLogEvents refused) status calls follow the build's age
+ *   (0.5× the age, 3-30 s).
+ * - The log is read until the last phase's "Phase complete" line and an empty read after the end,
+ *   so no line is lost and no fixed grace is waited; without that line, `logGraceMs` after the end.
+ * All status calls go through a CallBudget (call-budget.ts); throttling is absorbed by the watcher.
+ */
+import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { Build, CodeBuildClient } from '@aws-sdk/client-codebuild';
+import {
+  BuildWatcher,
+  isNearEndLine,
+  type LogLine,
+  logLocation,
+  type PollPolicy,
+  tailBuildLogs,
+} from '../src/codebuild/index.js';
+import type { Clock, Logger } from '../src/deps.js';
+
+export interface FollowTiming {
+  firstLookMs: number;
+  logPolicy: Partial<PollPolicy>;
+  blindFirstLookMs: number;
+  blindPolicy: Partial<PollPolicy>;
+  logPollMs: number;
+  logGraceMs: number;
+}
+
+export const DEFAULT_TIMING: FollowTiming = {
+  firstLookMs: 20_000,
+  logPolicy: { floorMs: 2_000, fastMs: 2_000, slowMs: 60_000, startRamp: 1, endRamp: 0.5 },
+  blindFirstLookMs: 5_000,
+  blindPolicy: { floorMs: 2_000, fastMs: 3_000, slowMs: 30_000, startRamp: 0.5, endRamp: 0.5 },
+  logPollMs: 2_000,
+  logGraceMs: 8_000,
+};
+
+export interface FollowDeps {
+  codebuild: CodeBuildClient;
+  logs: CloudWatchLogsClient;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface FollowOptions {
+  /** The build as StartBuild returned it. */
+  started: Build;
+  showLogs: boolean;
+  onLines: (lines: LogLine[]) => void;
+  onUpdate?: (build: Build) => void;
+  /** Reading the log failed for good (e.g. no logs:GetLogEvents): following goes on without it. */
+  onLogsUnavailable?: (error: unknown) => void;
+  /** Aborting stops following: followBuild rejects with the signal's reason. */
+  signal: AbortSignal;
+  timing?: Partial<FollowTiming>;
+}
+
+/** Phases that write a "Phase complete" line to the build's log, in order. */
+const LOGGED_PHASES = [
+  'DOWNLOAD_SOURCE',
+  'INSTALL',
+  'PRE_BUILD',
+  'BUILD',
+  'POST_BUILD',
+  'UPLOAD_ARTIFACTS',
+];
+const PHASE_COMPLETE = /Phase complete: ([A-Z_]+) State:/;
+
+type Location = { groupName: string; streamName: string };
+
+/** Where CodeBuild will write this build's log, from what StartBuild returned. */
+export function expectedLogLocation(build: Build): Location | null {
+  const known = logLocation(build);
+  if (known) return known;
+  const config = build.logs?.cloudWatchLogs;
+  if (config?.status === 'DISABLED' || !build.id) return null;
+  const colon = build.id.indexOf(':');
+  const project = build.projectName ?? build.id.slice(0, colon);
+  const uuid = build.id.slice(colon + 1);
+  return {
+    groupName: config?.groupName || `/aws/codebuild/${project}`,
+    // A configured stream name is a prefix: <prefix>/<uuid>.
+    streamName: config?.streamName ? `${config.streamName}/${uuid}` : uuid,
+  };
+}
+
+/** The same client, telling `onRead` after each GetLogEvents whether it came back empty. */
+function observeReads(
+  logs: CloudWatchLogsClient,
+  onRead: (empty: boolean) => void,
+): CloudWatchLogsClient {
+  const send = async (command: object, options?: object) => {
+    const out = (await (logs.send as (c: object, o?: object) => Promise<unknown>)(
+      command,
+      options,
+    )) as { events?: unknown[] };
+    if (command instanceof GetLogEventsCommand) onRead(!out.events?.length);
+    return out;
+  };
+  return new Proxy(logs, {
+    get: (target, property, receiver) =>
+      property === 'send' ? send : Reflect.get(target, property, receiver),
+  });
+}
+
+/**
+ * Reads the whole log of a build that has ended (a batch member), from its first line to its
+ * last phase's "Phase complete" line; `graceMs` more when that line does not come.
+ */
+export async function readEndedLog(
+  deps: Pick<FollowDeps, 'logs' | 'clock' | 'logger'>,
+  build: Build,
+  onLines: (lines: LogLine[]) => void,
+  options: { graceMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  if (!logLocation(build)) return;
+  const last = lastLoggedPhase(build);
+  const completed = new Set<string>();
+  const abort = new AbortController();
+  const logs = observeReads(deps.logs, (empty) => {
+    if (empty && last !== undefined && completed.has(last)) abort.abort();
+  });
+  await tailBuildLogs({
+    logs,
+    clock: deps.clock,
+    logger: deps.logger,
+    currentBuild: () => build,
+    finished: Promise.resolve(),
+    onLines: (lines) => {
+      for (const { message } of lines) {
+        const complete = PHASE_COMPLETE.exec(message);
+        if (complete) completed.add(complete[1]!);
+      }
+      onLines(lines);
+    },
+    signal: options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal,
+    pollMs: 1_000,
+    graceMs: options.graceMs ?? 5_000,
+  });
+}
+
+/** The last phase whose "Phase complete" line the log of `build` (ended) must hold. */
+function lastLoggedPhase(build: Build): string | undefined {
+  const ran = (build.phases ?? []).filter(
+    (p) => p.phaseType && LOGGED_PHASES.includes(p.phaseType) && p.phaseStatus,
+  );
+  return ran.at(-1)?.phaseType;
+}
+
+export function followBuild(deps: FollowDeps, options: FollowOptions): Promise<Build> {
+  return new Follower(deps, options).run();
+}
+
+class Follower {
+  readonly #timing: FollowTiming;
+  readonly #id: string;
+  #final!: { resolve(build: Build): void; reject(error: unknown): void };
+  readonly #finalPromise: Promise<Build>;
+  #finalBuild: Build | undefined;
+  #watcher: BuildWatcher | undefined;
+  #watchAbort = new AbortController();
+  #lookTimer = new AbortController();
+  #tailAbort = new AbortController();
+  #tailLocation: Location | null = null;
+  #tailDone: Promise<void> = Promise.resolve();
+  #linesRead = 0;
+  readonly #completedPhases = new Set<string>();
+
+  constructor(
+    private readonly deps: FollowDeps,
+    private readonly options: FollowOptions,
+  ) {
+    this.#timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.#id = options.started.id ?? '';
+    this.#finalPromise = new Promise<Build>((resolve, reject) => {
+      this.#final = { resolve, reject };
+    });
+    this.#finalPromise.catch(() => {});
+  }
+
+  async run(): Promise<Build> {
+    const { signal, showLogs, started } = this.options;
+    const onAbort = () => this.#final.reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      signal.throwIfAborted();
+      const location = showLogs ? expectedLogLocation(started) : null;
+      if (location) {
+        this.#startTail(location);
+        this.#lookAfter(this.#timing.firstLookMs, this.#timing.logPolicy);
+      } else {
+        this.#lookAfter(this.#timing.blindFirstLookMs, this.#timing.blindPolicy);
+      }
+      const build = await this.#finalPromise;
+      // The tail ends by itself: at the last phase's line, or after the grace. It may have moved.
+      let tail: Promise<void>;
+      do {
+        tail = this.#tailDone;
+        await tail;
+      } while (tail !== this.#tailDone);
+      return build;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#lookTimer.abort();
+      this.#watchAbort.abort();
+      this.#tailAbort.abort();
+      this.#watcher?.close();
+    }
+  }
+
+  /** The first status call after `ms`, unless the log asks for one sooner. */
+  #lookAfter(ms: number, policy: Partial<PollPolicy>): void {
+    this.#lookTimer.abort();
+    const timer = new AbortController();
+    this.#lookTimer = timer;
+    const wake = AbortSignal.any([timer.signal, this.options.signal]);
+    this.deps.clock.sleep(ms, wake).then(
+      () => this.#watch(policy),
+      () => {},
+    );
+  }
+
+  #watch(policy: Partial<PollPolicy>): void {
+    if (this.#watcher || this.#finalBuild) return;
+    this.#lookTimer.abort();
+    const { codebuild, clock, logger } = this.deps;
+    const watcher = new BuildWatcher({ client: codebuild, clock, logger, policy });
+    const abort = new AbortController();
+    this.#watcher = watcher;
+    this.#watchAbort = abort;
+    watcher.watch(this.#id, { signal: abort.signal, onUpdate: (b) => this.#update(b) }).then(
+      (build) => this.#finish(build),
+      (error: unknown) => {
+        if (!abort.signal.aborted) this.#final.reject(error);
+      },
+    );
+  }
+
+  /** Following goes on without the log: status calls by the build's age from now on. */
+  #goBlind(): void {
+    this.#tailAbort.abort();
+    if (this.#finalBuild) return;
+    this.#watchAbort.abort();
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#watch(this.#timing.blindPolicy);
+  }
+
+  #update(build: Build): void {
+    this.options.onUpdate?.(build);
+    const actual = logLocation(build);
+    const tailing = this.#tailLocation;
+    if (!actual || !tailing || this.#linesRead > 0) return;
+    if (actual.groupName !== tailing.groupName || actual.streamName !== tailing.streamName) {
+      this.deps.logger.info({ ...actual }, 'the log is elsewhere than expected; tailing it there');
+      this.#tailAbort.abort();
+      this.#startTail(actual);
+    }
+  }
+
+  #finish(build: Build): void {
+    this.#finalBuild = build;
+    this.#final.resolve(build);
+  }
+
+  #nearEnd(): void {
+    if (this.#finalBuild) return;
+    this.#watch(this.#timing.logPolicy);
+    this.#watcher?.expedite(this.#id);
+  }
+
+  #onLines(lines: LogLine[]): void {
+    this.#linesRead += lines.length;
+    let near = false;
+    for (const { message } of lines) {
+      const complete = PHASE_COMPLETE.exec(message);
+      if (complete) this.#completedPhases.add(complete[1]!);
+      if (isNearEndLine(message)) near = true;
+    }
+    this.options.onLines(lines);
+    if (near) this.#nearEnd();
+  }
+
+  /** After the end: the log holds the last phase's line and a read came back empty. */
+  #logComplete(emptyRead: boolean): boolean {
+    if (!emptyRead || !this.#finalBuild) return false;
+    const last = lastLoggedPhase(this.#finalBuild);
+    return last !== undefined && this.#completedPhases.has(last);
+  }
+
+  #startTail(location: Location): void {
+    const abort = new AbortController();
+    this.#tailAbort = abort;
+    this.#tailLocation = location;
+    const { logs, clock, logger } = this.deps;
+    const started = this.options.started;
+    const build: Build = { ...started, logs: { ...started.logs, ...location } };
+    const observed = observeReads(logs, (empty) => {
+      if (this.#logComplete(empty)) abort.abort();
+    });
+    this.#tailDone = tailBuildLogs({
+      logs: observed,
+      clock,
+      logger,
+      currentBuild: () => build,
+      finished: this.#finalPromise,
+      onLines: (lines) => this.#onLines(lines),
+      signal: AbortSignal.any([abort.signal, this.options.signal]),
+      pollMs: this.#timing.logPollMs,
+      graceMs: this.#timing.logGraceMs,
+    }).catch((error: unknown) => {
+      if (abort.signal.aborted) return;
+      this.options.onLogsUnavailable?.(error);
+      this.#goBlind();
+    });
+  }
+}
