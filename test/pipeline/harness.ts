@@ -82,6 +82,8 @@ export interface Status {
 export interface HarnessOptions {
   /** Extra keys for the one rule, as YAML lines (e.g. `cancelSuperseded: true`). */
   rule?: string[];
+  /** The rule's buildspec key as YAML; default the inline INLINE_BUILDSPEC. */
+  buildspec?: string;
   /** Decides the host's answer per status request; default 201. */
   hostAnswer?: (request: RecordedRequest, index: number) => ScriptedAnswer;
   concurrency?: number;
@@ -158,7 +160,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       '  - name: ci',
       '    repos: ["octo/*"]',
       '    project: demo',
-      `    buildspec: { inline: ${JSON.stringify(INLINE_BUILDSPEC)} }`,
+      `    buildspec: ${options.buildspec ?? `{ inline: ${JSON.stringify(INLINE_BUILDSPEC)} }`}`,
       ...(options.rule ?? []).map((line) => `    ${line}`),
     ].join('\n'),
     'harness config',
