@@ -91,6 +91,8 @@ export interface HarnessOptions {
 
 export interface Harness {
   store: Store;
+  /** The store's SQLite file, for tests that damage a row. */
+  storePath: string;
   fake: FakeCodeBuild;
   host: HttpRecorder;
   deps: TriggerDeps;
@@ -140,7 +142,8 @@ export const INLINE_BUILDSPEC = 'version: 0.2\nphases:\n  build:\n    commands:\
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-test-'));
-  const store = openSqliteStore({ path: join(dir, 'store.sqlite') });
+  const storePath = join(dir, 'store.sqlite');
+  const store = openSqliteStore({ path: storePath });
   const fake = await startFakeCodeBuild();
   const answers: number[] = [];
   const host = await startHttpRecorder((request) => {
@@ -219,6 +222,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   return {
     store,
+    storePath,
     fake,
     host,
     deps,
