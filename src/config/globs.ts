@@ -22,7 +22,8 @@ function optionsFor(field: GlobField): picomatch.PicomatchOptions {
   };
 }
 
-const EXAMPLES: Record<GlobField, string> = {
+/** One example per field, for the fix in error messages. */
+export const GLOB_EXAMPLES: Record<GlobField, string> = {
   repos: 'repos: ["acme/*"]',
   branches: 'branches: [main, "release/*"]',
   tags: 'tags: ["v*"]',
@@ -33,13 +34,13 @@ const EXAMPLES: Record<GlobField, string> = {
 /** Why `glob` is not a usable glob for `field`, with the fix; null when it is fine. */
 export function globProblem(glob: string, field: GlobField): string | null {
   if (glob.trim() === '')
-    return `an empty glob matches nothing: remove it or write e.g. ${EXAMPLES[field]}`;
+    return `an empty glob matches nothing: remove it or write e.g. ${GLOB_EXAMPLES[field]}`;
   const body = glob.startsWith('!') ? glob.slice(1) : glob;
   if (body.startsWith('!')) return `"${glob}": write a single ! to exclude`;
   const isPath = field === 'paths' || field === 'ignorePaths';
   // `.*` is a dotfile glob in a path, but in a name it is nearly always a regular expression.
   if (/^\^|\$$|\\[dws]/.test(body) || (!isPath && /(^|[^*])\.\*/.test(body))) {
-    return `"${glob}" looks like a regular expression; globs use * within a segment and ** across, e.g. ${EXAMPLES[field]}`;
+    return `"${glob}" looks like a regular expression; globs use * within a segment and ** across, e.g. ${GLOB_EXAMPLES[field]}`;
   }
   if (field === 'branches' && body.startsWith('refs/')) {
     return `"${glob}": branches match the short name; write "${body.replace(/^refs\/heads\//, '')}"`;

@@ -1,17 +1,9 @@
 /** A rule: which pushes (repos, refs, paths) start which CodeBuild project, and how. */
 import { ComputeType } from '@aws-sdk/client-codebuild';
 import { z } from 'zod';
-import { type GlobField, globProblem } from './globs.js';
+import { GLOB_EXAMPLES, type GlobField, globProblem } from './globs.js';
 import { looksLikeToken } from './secret-reference.js';
 import { ENV_NAME, fail, referenceProblem } from './zod-helpers.js';
-
-const GLOB_EXAMPLES: Record<GlobField, string> = {
-  repos: 'repos: ["acme/*"]',
-  branches: 'branches: [main, "release/*"]',
-  tags: 'tags: ["v*"]',
-  paths: 'paths: ["src/**"]',
-  ignorePaths: 'ignorePaths: ["docs/**"]',
-};
 
 /** A glob or a list of globs; numbers are refused because YAML turns `1.10` into 1.1. */
 function globList(field: GlobField) {
@@ -191,12 +183,17 @@ export const RuleSchema = z
       branches: globList('branches').optional(),
       /** Tag globs (short names); default no tag. */
       tags: globList('tags').optional(),
-      /** Build only when a changed path matches (and is not ignored); default any change. */
+      /**
+       * Build only when a changed path matches `paths` (default: any path) and not `ignorePaths`.
+       * When the host does not list every changed path, the rule builds (fails open).
+       */
       paths: globList('paths').optional(),
       ignorePaths: globList('ignorePaths').optional(),
       /** Honour [skip ci] and its variants in the head commit message. */
       skipCi: z.boolean({ error: 'must be true or false' }).optional(),
+      /** { file: <path> } (default buildspec.yml), { inline: <text> } or { project: true }. */
       buildspec: BuildspecChoice,
+      /** StartBuild overrides of the project's environment and timeouts. */
       overrides: Overrides.optional(),
       /** PLAINTEXT variables: readable by anyone who can see the build; never put secrets here. */
       env: variables(PlainValue, 'env: { STAGE: ci }').optional(),
