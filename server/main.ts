@@ -67,6 +67,22 @@ const LOCAL_REGION = 'us-east-1';
 const SECRET_PREWARM_MS = 5000;
 const HTTP_CLOSE_GRACE_MS = 5000;
 
+/**
+ * A CodeBuild on this machine (in-process, or AWS_ENDPOINT_URL on loopback) has no rate limit to
+ * respect: its builds are looked at every half second, so statuses follow their end closely.
+ */
+const LOOPBACK_POLL_POLICY = { floorMs: 250, fastMs: 500, slowMs: 5000, backoffBaseMs: 500 };
+
+function loopbackEndpoint(env: Record<string, string | undefined>): boolean {
+  const endpoint = env.AWS_ENDPOINT_URL_CODEBUILD || env.AWS_ENDPOINT_URL;
+  if (!endpoint) return false;
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** Thrown for problems the user fixes before starting (config, port, region): exit 2. */
 export class StartupError extends Error {}
 
@@ -132,6 +148,7 @@ export async function startServer(
       cacheDir: join(options.dataDir, 'repo-cache'),
       gitEnv: env,
       concurrency: options.concurrency,
+      ...(mode === 'local' || loopbackEndpoint(env) ? { watchPolicy: LOOPBACK_POLL_POLICY } : {}),
       ...(extras.timing ? { timing: extras.timing } : {}),
       ...(localUrl
         ? {

@@ -3,7 +3,7 @@
  * at the pushed sha) and the Worker that carries each accepted job to its final status.
  */
 import type { Build } from '@aws-sdk/client-codebuild';
-import { BuildWatcher } from '../src/codebuild/index.js';
+import { BuildWatcher, type PollPolicy } from '../src/codebuild/index.js';
 import type { Config } from '../src/config.js';
 import { type Fetch, type Logger, systemClock } from '../src/deps.js';
 import { RepoFileReader } from '../src/git/read-file.js';
@@ -28,6 +28,8 @@ export interface PipelineDeps {
   gitEnv: Readonly<Record<string, string | undefined>>;
   concurrency: number;
   timing?: Partial<PipelineTiming>;
+  /** How often builds are polled; the default suits AWS's rate limits. */
+  watchPolicy?: Partial<PollPolicy>;
   buildUrl?: (build: Build) => string;
 }
 
@@ -44,6 +46,7 @@ export function startPipeline(deps: PipelineDeps): RunningPipeline {
     client: deps.clients.codebuild,
     clock: systemClock,
     logger: deps.logger,
+    ...(deps.watchPolicy ? { policy: deps.watchPolicy } : {}),
   });
   const worker = new Worker({
     config: deps.config,
