@@ -64,7 +64,10 @@ export interface PipelineTiming {
   stopAttempts: number;
   /** Tries of watching a build that fail with an error other than "not found". */
   watchAttempts: number;
-  /** How long one status post may retry 429/5xx within a step. */
+  /**
+   * How long one status post may retry 429/5xx within a step. Short, so a host that is down holds
+   * a slot only briefly: the longer waits are the store's back-off, which takes no slot.
+   */
   hostRetryBudgetMs: number;
   /** stop() waits this long for the steps in progress. */
   stopGraceMs: number;
@@ -80,6 +83,6 @@ export const DEFAULT_TIMING: PipelineTiming = {
   postAttempts: 8,
   stopAttempts: 6,
   watchAttempts: 10,
-  hostRetryBudgetMs: 20_000,
+  hostRetryBudgetMs: 5_000,
   stopGraceMs: 10_000,
 };
