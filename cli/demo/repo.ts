@@ -169,8 +169,3 @@ export function pushPayload(options: {
     head_commit: commits.at(-1) ?? null,
   };
 }
-
-/** Writes a file in the work tree (for the demo's own commits). */
-export function writeWorkFile(repo: DemoRepo, path: string, text: string): void {
-  writeFileSync(join(repo.workDir, path), text);
-}
