@@ -56,7 +56,7 @@ const SECRET_WORDS = /TOKEN|SECRET|PASSWORD/i;
 
 /** YAML with lines, or with `version:`, is a buildspec; anything else is a path to one. */
 export function classifyBuildspec(value: string): BuildspecInput {
-  return value.includes('\n') || /(^|\s)version\s*:/.test(value)
+  return value.includes('\n') || /\bversion\s*:/.test(value)
     ? { kind: 'inline', text: value }
     : { kind: 'path', path: value };
 }
