@@ -54953,7 +54953,7 @@ var SOURCES = ["github", "clone", "project"];
 var NEVER_FORWARDED = /^(GITHUB_TOKEN|ACTIONS_\w*|AWS_ACCESS_KEY_ID)$/;
 var SECRET_WORDS = /TOKEN|SECRET|PASSWORD/i;
 function classifyBuildspec(value) {
-  return value.includes("\n") || /(^|\s)version\s*:/.test(value) ? { kind: "inline", text: value } : { kind: "path", path: value };
+  return value.includes("\n") || /\bversion\s*:/.test(value) ? { kind: "inline", text: value } : { kind: "path", path: value };
 }
 function readSettings(input2, runnerEnv, warn = () => {
 }) {
