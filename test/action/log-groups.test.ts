@@ -79,15 +79,13 @@ describe('PhaseLogRenderer', () => {
       expect(out.indexOf('::T0K::', at)).toBeGreaterThan(at);
     }
     // And group commands of its own are issued only while commands are live.
-    const live = out.split('\n').reduce<{ live: boolean; issues: string[] }>(
-      (state, line) => {
-        if (line === '::stop-commands::T0K') return { ...state, live: false };
-        if (line === '::T0K::') return { ...state, live: true };
-        if (state.live && line.startsWith('::')) state.issues.push(line);
-        return state;
-      },
-      { live: true, issues: [] },
-    ).issues;
+    const live: string[] = [];
+    let commandsOn = true;
+    for (const line of out.split('\n')) {
+      if (line === '::stop-commands::T0K') commandsOn = false;
+      else if (line === '::T0K::') commandsOn = true;
+      else if (commandsOn && line.startsWith('::')) live.push(line);
+    }
     expect(live).toEqual(['::group::BUILD', '::endgroup::']);
   });
 
