@@ -75,7 +75,7 @@ export interface GitServer {
   /** Every request so far, in order. */
   readonly requests: readonly GitServerRequest[];
   refuseFetchBySha: boolean;
-  /** Creates an empty bare repository at `<root>/<name>` (name may hold `/`). */
+  /** Creates an empty bare repository at `<root>/<name>` (name may hold `/`); HEAD names `main`. */
   createRepo(name: string): GitRepo;
   bytesServed(): number;
   /** Forgets the recorded requests (counters start again from zero). */
@@ -311,7 +311,9 @@ export async function startGitServer(options: GitServerOptions = {}): Promise<Gi
     createRepo(name) {
       const dir = join(root, name);
       mkdirSync(dir, { recursive: true });
-      execFileSync('git', ['init', '--quiet', '--bare', dir], { env: isolatedGitEnv() });
+      execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', dir], {
+        env: isolatedGitEnv(),
+      });
       return openRepo(dir, `${url}/${name}`);
     },
     bytesServed: () => requests.reduce((sum, r) => sum + r.bytes, 0),
