@@ -51,8 +51,9 @@ export function injectClonePrelude(
 
   const document = buildspec.document.clone();
   const root = document.contents;
-  if (!isMap(root))
+  if (!isMap(root)) {
     throw new CodebuildRunError('a buildspec must be a YAML mapping', 'buildspec.invalid');
+  }
   root.flow = false;
   const existing = ownChild(document, root, 'phases');
   const phases = isMap(existing) ? existing : new YAMLMap();

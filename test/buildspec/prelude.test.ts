@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CloneSource, injectClonePrelude, parseBuildspec } from '../../src/buildspec/index.js';
 import { type GitRepo, type GitServer, startGitServer } from '../support/git-server.js';
-import { runBuildspec, type Shell, tempRoot } from './run-phases.js';
+import { runBuildspec, runProcess, type Shell, tempRoot } from './run-phases.js';
 
 const TOKEN = 'ghs_TestToken0123456789abcdefXYZ';
 const TOKEN_REF = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:git-token:token';
@@ -151,6 +151,7 @@ describe.each(['bash', 'dash'] as const)('the clone step in %s', (shell) => {
     // The token went as a header (the server accepted it) and nowhere else.
     expect(server.requests.length).toBeGreaterThan(0);
     expect(server.requests.every((r) => r.authScheme === 'basic' && r.status === 200)).toBe(true);
+    expect(server.requests.every((r) => r.gitProtocol === 'version=2')).toBe(true);
     const gitConfig = readFileSync(join(run.srcDir, '.git', 'config'), 'utf8');
     expect(gitConfig).toContain(repo.url);
     expect(gitConfig.toLowerCase()).not.toContain('extraheader');
@@ -229,6 +230,55 @@ describe.each(['bash', 'dash'] as const)('the clone step in %s', (shell) => {
       }
     },
   );
+});
+
+describe('submodules and LFS', () => {
+  it('checks out submodules on the same host with the same token when asked', async () => {
+    const lib = server.createRepo('org/lib.git');
+    const libSha = lib.commit('main', 'library', { 'lib.txt': 'library\n' });
+    const app = server.createRepo('org/with-submodule.git');
+    const gitmodules = '[submodule "lib"]\n\tpath = lib\n\turl = ../lib.git\n';
+    const marks = app.fastImport(
+      [
+        'commit refs/heads/main',
+        'mark :1',
+        'committer Test <test@example.test> 1767225600 +0000',
+        'data 14',
+        'add submodule',
+        `M 644 inline .gitmodules`,
+        `data ${gitmodules.length}`,
+        gitmodules,
+        `M 160000 ${libSha} lib`,
+        '',
+      ].join('\n'),
+    );
+    server.resetCounters();
+    const clone = source({ cloneUrl: app.url, sha: marks[':1']!, submodules: true });
+    const run = await build('dash', recordingBuildspec('dash'), clone);
+    expect(run.phases).toEqual({ install: 'SUCCEEDED', build: 'SUCCEEDED' });
+    expect(readFileSync(join(run.srcDir, 'lib', 'lib.txt'), 'utf8')).toBe('library\n');
+    const libRequests = server.requests.filter((r) => r.url.startsWith('/org/lib.git/'));
+    expect(libRequests.length).toBeGreaterThan(0);
+    expect(libRequests.every((r) => r.authScheme === 'basic' && r.status === 200)).toBe(true);
+    expectNoToken({ stdout: run.stdout, stderr: run.stderr });
+  });
+
+  it('runs git lfs pull when asked, and fails clearly where git-lfs is missing', async () => {
+    const lfsInstalled = await runProcess('git', ['lfs', 'version'], {
+      env: { PATH: process.env.PATH ?? '' },
+      timeoutMs: 10_000,
+    }).then((r) => r.code === 0);
+    const run = await build('bash', markingBuildspec('bash', null), source({ lfs: true }));
+    if (lfsInstalled) {
+      expect(run.status).toBe('SUCCEEDED');
+    } else {
+      expect(run.phases).toEqual({ install: 'FAILED' });
+      expect(run.stderr).toContain(
+        'git-lfs is not installed in the build image (lfs is on for this build)',
+      );
+      expect(readdirSync(run.home).filter((name) => name.startsWith('ran-'))).toEqual([]);
+    }
+  });
 });
 
 describe('the clone step with other hosts', () => {
