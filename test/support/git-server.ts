@@ -14,6 +14,9 @@
  *   (git's v2 upload-pack does not enforce those settings, so v0 is how git itself refuses).
  * - With `auth`, every request must carry `Authorization: Basic base64(username:token)` or
  *   `Bearer token`; others get 401. Records never hold the header's value, only its scheme.
+ * - The server answers on this process's event loop: run git clients asynchronously (spawn,
+ *   execFile), never with execFileSync, or client and server wait on each other for ever.
+ *   The repository helpers are synchronous; they do not talk to the server.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
