@@ -4,12 +4,16 @@
  * a restart finishes every accepted delivery with exactly one build and one final status.
  * Unset (always, outside tests), every function here returns its input unchanged.
  *
+ * `CODEBUILD_RUN_TEST_TIMING` (JSON, e.g. `{"stepLeaseMs":2000}`) shortens the worker's timings
+ * so a restarted server resumes a crashed step in seconds, not minutes. Also test-only.
+ *
  * Points: after-accept (the delivery is committed, not yet answered), after-start (StartBuild
  * answered), after-pending (the host took the pending status), while-watching (BatchGetBuilds
  * saw the build running), before-final (a final status is about to be sent).
  */
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { Fetch } from '../src/deps.js';
+import type { PipelineTiming } from '../src/trigger.js';
 
 export const CRASH_POINTS = [
   'after-accept',
@@ -77,4 +81,26 @@ export function crashOnStatus(fetch: Fetch, crash: CrashHook): Fetch {
     if (state !== null && NOT_FINAL.has(state) && response.ok) crash('after-pending');
     return response;
   };
+}
+
+/** The timings `CODEBUILD_RUN_TEST_TIMING` sets, or undefined when unset. */
+export function testTimingFromEnv(value: string | undefined): Partial<PipelineTiming> | undefined {
+  if (!value) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = null;
+  }
+  const valid =
+    parsed !== null &&
+    typeof parsed === 'object' &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((v) => typeof v === 'number' && v >= 0);
+  if (!valid) {
+    throw new Error(
+      `CODEBUILD_RUN_TEST_TIMING must be a JSON object of numbers, e.g. {"stepLeaseMs":2000}`,
+    );
+  }
+  return parsed as Partial<PipelineTiming>;
 }

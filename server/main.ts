@@ -26,7 +26,13 @@ import {
   resolvedRegion,
   ruleProjects,
 } from './aws.js';
-import { type CrashHook, crashHookFromEnv, crashOnCodeBuild, crashOnStatus } from './crash.js';
+import {
+  type CrashHook,
+  crashHookFromEnv,
+  crashOnCodeBuild,
+  crashOnStatus,
+  testTimingFromEnv,
+} from './crash.js';
 import { describeError } from './http-error.js';
 import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
@@ -109,6 +115,7 @@ export async function startServer(
     }
     const config = readConfig(options.configPath);
     const crash = extras.crash ?? crashHookFromEnv(env.CODEBUILD_RUN_CRASH_AT);
+    const timing = extras.timing ?? testTimingFromEnv(env.CODEBUILD_RUN_TEST_TIMING);
 
     let local: { endpoint: LocalCodeBuild; server: Server; url: string } | null = null;
     let clients: AwsClients;
@@ -149,7 +156,7 @@ export async function startServer(
       gitEnv: env,
       concurrency: options.concurrency,
       ...(mode === 'local' || loopbackEndpoint(env) ? { watchPolicy: LOOPBACK_POLL_POLICY } : {}),
-      ...(extras.timing ? { timing: extras.timing } : {}),
+      ...(timing ? { timing } : {}),
       ...(localUrl
         ? {
             buildUrl: (build: Build) =>
