@@ -4,13 +4,14 @@
  * AWS_ENDPOINT_URL too, which is how the local CodeBuild is reached. The SDK's own retries are
  * off: the Action retries and backs off itself, so every call is counted and none hides a wait.
  */
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodebuildRunError } from '../src/errors.js';
 
 export interface AwsClients {
   codebuild: CodeBuildClient;
-  logs: CloudWatchLogsClient;
+  /** The logs client is loaded on first use, after the build started. */
+  logs: () => Promise<CloudWatchLogsClient>;
 }
 
 export function awsClients(env: Readonly<Record<string, string | undefined>>): AwsClients {
@@ -23,7 +24,16 @@ export function awsClients(env: Readonly<Record<string, string | undefined>>): A
     );
   }
   const config = { region, maxAttempts: 1, customUserAgent: 'codebuild-run-action' };
-  return { codebuild: new CodeBuildClient(config), logs: new CloudWatchLogsClient(config) };
+  let logs: Promise<CloudWatchLogsClient> | undefined;
+  return {
+    codebuild: new CodeBuildClient(config),
+    logs: () => {
+      logs ??= import('@aws-sdk/client-cloudwatch-logs').then(
+        ({ CloudWatchLogsClient }) => new CloudWatchLogsClient(config),
+      );
+      return logs;
+    },
+  };
 }
 
 /** A hint for errors whose fix is in the workflow rather than in the message. */

@@ -7,23 +7,14 @@
 import { BatchGetBuildsCommand, type Build, type BuildBatch } from '@aws-sdk/client-codebuild';
 import {
   BatchWatcher,
-  buildBatchConsoleUrl,
   failedPhase,
   failureReason,
-  startBuildBatch,
   toCodeBuildError,
 } from '../src/codebuild/index.js';
-import {
-  describeError,
-  type Flow,
-  onCancel,
-  STATE,
-  startWithRetries,
-  writeSummary,
-} from './flow.js';
+import { describeError, type Flow, onCancel, STATE, writeSummary } from './flow.js';
 import { DEFAULT_TIMING, readEndedLog } from './follow.js';
 import { PhaseLogRenderer } from './log-groups.js';
-import { exportedVariables, maskSecrets, setEndedOutputs, setStartedOutputs } from './outputs.js';
+import { exportedVariables, maskSecrets, setEndedOutputs } from './outputs.js';
 import { batchSummary, type MemberResult } from './summary.js';
 
 const FINAL = new Set(['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);
@@ -41,14 +32,11 @@ interface Member {
   build: Build | undefined;
 }
 
-export async function runBatch(flow: Flow): Promise<number> {
+export async function followBatch(flow: Flow, started: BuildBatch, url: string): Promise<number> {
   const { deps, settings, plan, context, signal } = flow;
   const { io, clock, logger } = deps;
-  const started = await startWithRetries(flow, () => startBuildBatch(flow.codebuild, plan.request));
   const id = started.id!;
-  const url = buildBatchConsoleUrl(started);
-  setStartedOutputs(io, { id, arn: started.arn ?? '', url, number: started.buildBatchNumber });
-  io.info(`Batch build ${id} started: ${url}`);
+  const logs = await deps.logs();
   const summaryOf = (
     batch: BuildBatch,
     members: MemberResult[],
@@ -80,7 +68,7 @@ export async function runBatch(flow: Flow): Promise<number> {
     for (let i = 0; i < ids.length; i += 100) {
       let builds: Build[];
       try {
-        const out = await flow.codebuild.send(
+        const out = await flow.unpaced.send(
           new BatchGetBuildsCommand({ ids: ids.slice(i, i + 100) }),
         );
         builds = out.builds ?? [];
@@ -99,9 +87,7 @@ export async function runBatch(flow: Flow): Promise<number> {
           title: `${member.identifier}: ${build.buildStatus ?? ''}`,
         });
         try {
-          await readEndedLog({ logs: deps.logs, clock, logger }, build, (lines) =>
-            renderer.push(lines),
-          );
+          await readEndedLog({ logs, clock, logger }, build, (lines) => renderer.push(lines));
         } catch (error) {
           io.warning(`${describeError(error)}`);
         }
@@ -140,6 +126,8 @@ export async function runBatch(flow: Flow): Promise<number> {
   });
   let batch: BuildBatch;
   try {
+    // The members take seconds to start: the first look is worth more a little later.
+    await clock.sleep(DEFAULT_TIMING.blindFirstLookMs, signal);
     batch = await watcher.watch(id, { onUpdate, signal });
   } catch (error) {
     if (signal.aborted) return onCancel(flow, 'batch', id, url);

@@ -83,18 +83,19 @@ function operationOf(command: object): string {
 }
 
 /**
- * The same client, with status calls paced by `budget` and every call counted in `counts`.
+ * The same client, with status calls paced by `budget` (null: not paced) and every call counted
+ * in `counts`.
  * Other calls (StartBuild, StopBuild) are never held back.
  */
 export function pacedClient(
   client: CodeBuildClient,
-  budget: CallBudget,
+  budget: CallBudget | null,
   counts: CallCounts,
 ): CodeBuildClient {
   const send = async (command: object, options?: { abortSignal?: AbortSignal }) => {
     if (
-      command instanceof BatchGetBuildsCommand ||
-      command instanceof BatchGetBuildBatchesCommand
+      budget &&
+      (command instanceof BatchGetBuildsCommand || command instanceof BatchGetBuildBatchesCommand)
     ) {
       await budget.take(options?.abortSignal as AbortSignal | undefined);
     }

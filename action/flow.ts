@@ -16,7 +16,8 @@ import type { InputReader, Settings } from './settings.js';
 
 export interface RunDeps {
   codebuild: CodeBuildClient;
-  logs: CloudWatchLogsClient;
+  /** Made on first use: the log is read only after the start. */
+  logs: () => Promise<CloudWatchLogsClient>;
   clock: Clock;
   logger: Logger;
   io: ActionIo;
@@ -32,8 +33,10 @@ export interface Flow {
   settings: Settings;
   plan: StartPlan;
   context: RunnerContext;
-  /** Paced and counted (call-budget.ts). */
+  /** Paced and counted (call-budget.ts): every status call of the run goes through it. */
   codebuild: CodeBuildClient;
+  /** Counted, not paced: a batch's member reads, one per status look that saw members end. */
+  unpaced: CodeBuildClient;
   signal: AbortSignal;
 }
 
@@ -73,7 +76,7 @@ export async function onCancel(flow: Flow, kind: BuildKind, id: string, url: str
   }
   io.info(`The job was cancelled: stopping ${kind} ${id}`);
   try {
-    await stopRun(flow.deps.codebuild, kind, id, { clock, deadlineMs: STOP_DEADLINE_MS });
+    await stopRun(flow.unpaced, kind, id, { clock, deadlineMs: STOP_DEADLINE_MS });
     io.saveState(STATE.id, '');
     io.info(`Stopped ${kind} ${id}.`);
   } catch (error) {

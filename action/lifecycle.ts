@@ -9,7 +9,8 @@ import {
   type CodeBuildClient,
   StopBuildBatchCommand,
 } from '@aws-sdk/client-codebuild';
-import { isThrottling, isTransient, stopBuild, toCodeBuildError } from '../src/codebuild/index.js';
+import { isThrottling, isTransient, toCodeBuildError } from '../src/codebuild/errors.js';
+import { stopBuild } from '../src/codebuild/status.js';
 import type { Clock } from '../src/deps.js';
 
 export interface RetryOptions {

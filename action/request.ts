@@ -6,17 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import {
-  type Buildspec,
-  CLONE_VARIABLE_PREFIX,
-  type CloneSource,
-  checkBuildspecLimits,
-  injectClonePrelude,
-  parseBuildspec,
-} from '../src/buildspec/index.js';
+import type { Buildspec, CloneSource } from '../src/buildspec/index.js';
 import type { EnvVar, StartBuildRequest } from '../src/codebuild/index.js';
 import { CodebuildRunError } from '../src/errors.js';
-import { githubDriver } from '../src/forge/github/index.js';
 import {
   commitToBuild,
   githubSourceType,
@@ -49,6 +41,11 @@ export const readFileOrNull: ReadFile = (path) => {
 };
 
 const FULL_SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+/** The clone step's variables start so (src/buildspec's CLONE_VARIABLE_PREFIX). */
+const CLONE_VARIABLE_PREFIX = 'CBR_';
+
+/** YAML and the buildspec schema load only when there is a buildspec to read. */
+const buildspecModule = () => import('../src/buildspec/index.js');
 
 /** A path inside the workspace, or an error naming the input. */
 function workspacePath(context: RunnerContext, path: string, why: string): string {
@@ -67,8 +64,9 @@ function workspacePath(context: RunnerContext, path: string, why: string): strin
   return full;
 }
 
-function parseQuietly(text: string | null): Buildspec | undefined {
+async function parseQuietly(text: string | null): Promise<Buildspec | undefined> {
   if (text === null) return undefined;
+  const { parseBuildspec } = await buildspecModule();
   try {
     return parseBuildspec(text).spec;
   } catch {
@@ -118,7 +116,11 @@ function idempotency(context: RunnerContext, version: string): StartBuildRequest
   return { repo: context.repository || 'workflow', sha: version, deliveryId: randomUUID() };
 }
 
-function planClone(settings: Settings, context: RunnerContext, readFile: ReadFile): StartPlan {
+async function planClone(
+  settings: Settings,
+  context: RunnerContext,
+  readFile: ReadFile,
+): Promise<StartPlan> {
   const { version, why } = commitToBuild(context, settings.sourceVersion);
   if (!FULL_SHA.test(version)) {
     throw new RunnerContextError(
@@ -151,8 +153,11 @@ function planClone(settings: Settings, context: RunnerContext, readFile: ReadFil
     text = found;
     name = path;
   }
+  const [{ parseBuildspec, injectClonePrelude }, { githubDriver }] = await Promise.all([
+    buildspecModule(),
+    import('../src/forge/github/index.js'),
+  ]);
   const parsed = parseBuildspec(text, name);
-  checkBuildspecLimits('', settings.variables);
   const injected = injectClonePrelude(parsed, {
     cloneUrl: repositoryCloneUrl(context),
     sha: version,
@@ -177,13 +182,19 @@ function planClone(settings: Settings, context: RunnerContext, readFile: ReadFil
 }
 
 /** github and project sources: CodeBuild fetches the source and reads a path buildspec itself. */
-function planNative(settings: Settings, context: RunnerContext, readFile: ReadFile): StartPlan {
+async function planNative(
+  settings: Settings,
+  context: RunnerContext,
+  readFile: ReadFile,
+): Promise<StartPlan> {
   const request = baseRequest(settings);
   request.environmentVariables = settings.variables;
   let spec: Buildspec | undefined;
   const buildspec = settings.buildspec;
   if (buildspec?.kind === 'inline') {
+    const { parseBuildspec, checkBuildspecLimits } = await buildspecModule();
     spec = parseBuildspec(buildspec.text, 'the buildspec input').spec;
+    checkBuildspecLimits(buildspec.text, []);
     request.buildspecOverride = buildspec.text;
   } else {
     if (buildspec) request.buildspecOverride = buildspec.path;
@@ -191,10 +202,11 @@ function planNative(settings: Settings, context: RunnerContext, readFile: ReadFi
     // guessed at: a project source may name any file in its settings.
     const peek = buildspec?.path ?? (settings.source === 'github' ? 'buildspec.yml' : undefined);
     if (peek !== undefined && context.workspace) {
-      spec = parseQuietly(readFile(workspacePath(context, peek, 'to look for a batch: section')));
+      spec = await parseQuietly(
+        readFile(workspacePath(context, peek, 'to look for a batch: section')),
+      );
     }
   }
-  checkBuildspecLimits(request.buildspecOverride ?? '', settings.variables);
   let description: string;
   let version = settings.sourceVersion;
   if (settings.source === 'github') {
@@ -226,7 +238,7 @@ export function planStart(
   settings: Settings,
   context: RunnerContext,
   readFile: ReadFile = readFileOrNull,
-): StartPlan {
+): Promise<StartPlan> {
   return settings.source === 'clone'
     ? planClone(settings, context, readFile)
     : planNative(settings, context, readFile);

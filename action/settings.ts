@@ -4,6 +4,7 @@
  * Defaults here are action.yml's (the runner applies those; a direct run gets empty inputs).
  */
 import { ComputeType } from '@aws-sdk/client-codebuild';
+import { ENV_VALUE_MAX_CHARS } from '../src/buildspec/limits.js';
 import type { EnvVar } from '../src/codebuild/index.js';
 import { looksLikeToken, parseSecretReference } from '../src/config/secret-reference.js';
 import { CodebuildRunError } from '../src/errors.js';
@@ -139,7 +140,8 @@ export function readSettings(
       warn(`forward-env: ${name} is not set on the runner, so the build does not get it`);
       continue;
     }
-    add('forward-env', { name, value, type: 'PLAINTEXT' });
+    if (value.length > ENV_VALUE_MAX_CHARS) problem(tooLong('forward-env', name, value));
+    else add('forward-env', { name, value, type: 'PLAINTEXT' });
   }
 
   const computeType = optional('compute-type');
@@ -201,6 +203,13 @@ function lines(text: string): { line: string; number: number }[] {
     .filter(({ line }) => line !== '' && !line.startsWith('#'));
 }
 
+function tooLong(inputName: string, name: string, value: string): string {
+  return (
+    `${inputName}: ${name} is ${value.length} characters, over CodeBuild's limit of ` +
+    `${ENV_VALUE_MAX_CHARS} for a variable's value; shorten it or pass a file in the repository`
+  );
+}
+
 function nameProblem(name: string): string | null {
   if (!VARIABLE_NAME.test(name)) {
     return `${JSON.stringify(name)} is not a variable name: use letters, digits and _, not starting with a digit`;
@@ -237,8 +246,8 @@ function readVariableLines(
       problem(`${inputName} line ${number}: ${bad}`);
       continue;
     }
-    if (type === 'PLAINTEXT' && value.length > 4096) {
-      problem(`${inputName}: ${name} is ${value.length} characters; CodeBuild takes at most 4096`);
+    if (value.length > ENV_VALUE_MAX_CHARS) {
+      problem(tooLong(inputName, name, value));
       continue;
     }
     if (type !== 'PLAINTEXT' && value === '') {

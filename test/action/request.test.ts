@@ -33,8 +33,8 @@ const plan = (inputs: Record<string, string>, ctx = context()) =>
   );
 
 describe('planStart, source: github', () => {
-  it("builds the workflow's commit with GitHub as the source location", () => {
-    const { request, batch, description } = plan({ buildspec: 'ci/buildspec.yml' });
+  it("builds the workflow's commit with GitHub as the source location", async () => {
+    const { request, batch, description } = await plan({ buildspec: 'ci/buildspec.yml' });
     const input = toStartBuildInput(request);
     expect(input).toMatchObject({
       projectName: 'app',
@@ -51,58 +51,60 @@ describe('planStart, source: github', () => {
     );
   });
 
-  it('uses a GitHub Enterprise Server source on any other server', () => {
-    const { request } = plan({}, context({ GITHUB_SERVER_URL: 'https://git.corp.example/' }));
+  it('uses a GitHub Enterprise Server source on any other server', async () => {
+    const { request } = await plan({}, context({ GITHUB_SERVER_URL: 'https://git.corp.example/' }));
     expect(request.sourceTypeOverride).toBe('GITHUB_ENTERPRISE');
     expect(request.sourceLocationOverride).toBe('https://git.corp.example/org/app.git');
   });
 
-  it('builds the pull request head on pull_request, and source-version over both', () => {
+  it('builds the pull request head on pull_request, and source-version over both', async () => {
     const eventPath = join(dir, 'pr.json');
     writeFileSync(eventPath, JSON.stringify({ pull_request: { head: { sha: HEAD } } }));
     const pr = context({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath });
-    expect(plan({}, pr).request.sourceVersion).toBe(HEAD);
-    expect(plan({ 'source-version': 'release/1.2' }, pr).request.sourceVersion).toBe('release/1.2');
+    expect((await plan({}, pr)).request.sourceVersion).toBe(HEAD);
+    expect((await plan({ 'source-version': 'release/1.2' }, pr)).request.sourceVersion).toBe(
+      'release/1.2',
+    );
     const target = context({
       GITHUB_EVENT_NAME: 'pull_request_target',
       GITHUB_EVENT_PATH: eventPath,
     });
-    expect(plan({}, target).request.sourceVersion).toBe(SHA);
+    expect((await plan({}, target)).request.sourceVersion).toBe(SHA);
   });
 
-  it('runs a batch build when the inline buildspec has a batch: section', () => {
+  it('runs a batch build when the inline buildspec has a batch: section', async () => {
     const spec = `${BUILDSPEC}batch:\n  build-list:\n    - identifier: a\n`;
-    const { batch, request } = plan({ buildspec: spec });
+    const { batch, request } = await plan({ buildspec: spec });
     expect(batch).toBe(true);
     expect(request.buildspecOverride).toBe(spec);
   });
 
-  it('peeks at the checked-out buildspec.yml for a batch: section', () => {
+  it('peeks at the checked-out buildspec.yml for a batch: section', async () => {
     writeFileSync(join(dir, 'buildspec.yml'), `${BUILDSPEC}batch:\n  build-list: []\n`);
     try {
-      expect(plan({}).batch).toBe(true);
-      expect(plan({}).request.buildspecOverride).toBeUndefined();
+      expect((await plan({})).batch).toBe(true);
+      expect((await plan({})).request.buildspecOverride).toBeUndefined();
     } finally {
       rmSync(join(dir, 'buildspec.yml'));
     }
   });
 
-  it('refuses an inline buildspec CodeBuild would refuse, naming the line', () => {
-    expect(() =>
+  it('refuses an inline buildspec CodeBuild would refuse, naming the line', async () => {
+    await expect(
       plan({ buildspec: 'version: 0.2\nphases:\n  biuld:\n    commands: [make]\n' }),
-    ).toThrow(/the buildspec input: line 3: phases.biuld: unknown key "biuld"/);
+    ).rejects.toThrow(/the buildspec input: line 3: phases.biuld: unknown key "biuld"/);
   });
 
-  it('knows which exported variables hold secrets', () => {
+  it('knows which exported variables hold secrets', async () => {
     const spec = `version: 0.2\nenv:\n  secrets-manager:\n    API_KEY: ci/api:key\n  parameter-store:\n    DB_URL: /ci/db\n  exported-variables: [API_KEY, DB_URL, PLAIN]\nphases:\n  build:\n    commands: [make]\n`;
-    const { secretNames } = plan({ buildspec: spec, secrets: 'NPM=ci/npm' });
+    const { secretNames } = await plan({ buildspec: spec, secrets: 'NPM=ci/npm' });
     expect([...secretNames].sort()).toEqual(['API_KEY', 'DB_URL', 'NPM']);
   });
 });
 
 describe('planStart, source: clone', () => {
-  it('sends NO_SOURCE with the clone step first and the token only as a reference', () => {
-    const { request, description } = plan({
+  it('sends NO_SOURCE with the clone step first and the token only as a reference', async () => {
+    const { request, description } = await plan({
       source: 'clone',
       buildspec: BUILDSPEC,
       'clone-token-secret': 'ci/git:token',
@@ -133,42 +135,44 @@ describe('planStart, source: clone', () => {
     );
   });
 
-  it("reads the repository's buildspec.yml (or the named file) from the workspace", () => {
+  it("reads the repository's buildspec.yml (or the named file) from the workspace", async () => {
     writeFileSync(join(dir, 'other.yml'), BUILDSPEC.replace('make', 'make other'));
-    expect(plan({ source: 'clone', buildspec: 'other.yml' }).request.buildspecOverride).toContain(
-      '- make other',
-    );
-    expect(() => plan({ source: 'clone' })).toThrow(
+    expect(
+      (await plan({ source: 'clone', buildspec: 'other.yml' })).request.buildspecOverride,
+    ).toContain('- make other');
+    await expect(plan({ source: 'clone' })).rejects.toThrow(
       /buildspec: buildspec.yml is not in the workspace .* check the repository out first \(actions\/checkout\)/,
     );
-    expect(() => plan({ source: 'clone', buildspec: '../outside.yml' })).toThrow(
+    await expect(plan({ source: 'clone', buildspec: '../outside.yml' })).rejects.toThrow(
       /must be a path inside the repository/,
     );
   });
 
-  it('needs a full commit sha and a branch or tag', () => {
-    expect(() => plan({ source: 'clone', buildspec: BUILDSPEC, 'source-version': 'main' })).toThrow(
-      /source-version "main": source: clone checks out an exact commit/,
-    );
-    expect(() =>
+  it('needs a full commit sha and a branch or tag', async () => {
+    await expect(
+      plan({ source: 'clone', buildspec: BUILDSPEC, 'source-version': 'main' }),
+    ).rejects.toThrow(/source-version "main": source: clone checks out an exact commit/);
+    await expect(
       plan({ source: 'clone', buildspec: BUILDSPEC }, context({ GITHUB_REF: 'refs/pull/3/merge' })),
-    ).toThrow(/GITHUB_REF "refs\/pull\/3\/merge" names neither/);
+    ).rejects.toThrow(/GITHUB_REF "refs\/pull\/3\/merge" names neither/);
   });
 
-  it('refuses variables named like the clone step’s own', () => {
-    expect(() => plan({ source: 'clone', buildspec: BUILDSPEC, 'env-vars': 'CBR_SHA=x' })).toThrow(
-      /CBR_SHA: names starting with CBR_ are used by the clone step/,
-    );
+  it('refuses variables named like the clone step’s own', async () => {
+    await expect(
+      plan({ source: 'clone', buildspec: BUILDSPEC, 'env-vars': 'CBR_SHA=x' }),
+    ).rejects.toThrow(/CBR_SHA: names starting with CBR_ are used by the clone step/);
   });
 });
 
 describe('planStart, source: project', () => {
-  it('overrides no source and only the version asked for', () => {
-    const { request, description } = plan({ source: 'project' });
+  it('overrides no source and only the version asked for', async () => {
+    const { request, description } = await plan({ source: 'project' });
     expect(request.sourceTypeOverride).toBeUndefined();
     expect(request.sourceLocationOverride).toBeUndefined();
     expect(request.sourceVersion).toBeUndefined();
     expect(description).toBe("the project's own source and version");
-    expect(plan({ source: 'project', 'source-version': 'v2' }).request.sourceVersion).toBe('v2');
+    expect((await plan({ source: 'project', 'source-version': 'v2' })).request.sourceVersion).toBe(
+      'v2',
+    );
   });
 });
