@@ -9,10 +9,10 @@
  * - While the log shows the build busy, status calls are rare (the first after `firstLookMs`, then
  *   at 1× the build's age up to 60 s): they only catch an end the log cannot show. A log line of
  *   the last phases (isNearEndLine) starts fast status calls at once: the end is seen ~2 s after.
- * - Without a log (hide-logs, or GetLogEvents refused) status calls follow the build's age
- *   (0.5× the age, 3-30 s).
- * - The log is read until the last phase's "Phase complete" line and an empty read after the end,
- *   so no line is lost and no fixed grace is waited; without that line, `logGraceMs` after the end.
+ * - Without a log (hide-logs, or GetLogEvents refused) status calls follow the build's age: at
+ *   5 s, then 1× the age up to 30 s (5, 10, 20, 40, 70, 100 s …), inside the budget.
+ * - After the end the log is read up to the last phase's closing lines (LogEnd), so no line is
+ *   lost and no fixed grace is waited; without those lines, `logGraceMs` after the end.
  * All status calls go through a CallBudget (call-budget.ts); throttling is absorbed by the watcher.
  */
 import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -40,7 +40,7 @@ export const DEFAULT_TIMING: FollowTiming = {
   firstLookMs: 20_000,
   logPolicy: { floorMs: 2_000, fastMs: 2_000, slowMs: 60_000, startRamp: 1, endRamp: 0.5 },
   blindFirstLookMs: 5_000,
-  blindPolicy: { floorMs: 2_000, fastMs: 3_000, slowMs: 30_000, startRamp: 0.5, endRamp: 0.5 },
+  blindPolicy: { floorMs: 2_000, fastMs: 3_000, slowMs: 30_000, startRamp: 1, endRamp: 0.5 },
   logPollMs: 2_000,
   logGraceMs: 8_000,
 };
@@ -75,6 +75,36 @@ const LOGGED_PHASES = [
   'UPLOAD_ARTIFACTS',
 ];
 const PHASE_COMPLETE = /Phase complete: ([A-Z_]+) State:/;
+const PHASE_CONTEXT = /Phase context status code:/;
+
+/**
+ * What a log shows of its own end. CodeBuild ends each phase with "Phase complete: X" and a
+ * "Phase context status code: … Message: …" line; once the build has ended, its log is read to
+ * the end when its last phase's pair is read (or its "Phase complete" and an empty read after).
+ */
+export class LogEnd {
+  readonly #complete = new Set<string>();
+  readonly #closed = new Set<string>();
+  #pending: string | null = null;
+
+  observe(message: string): void {
+    const complete = PHASE_COMPLETE.exec(message);
+    if (complete) {
+      this.#complete.add(complete[1]!);
+      this.#pending = complete[1]!;
+      return;
+    }
+    if (this.#pending !== null && PHASE_CONTEXT.test(message)) this.#closed.add(this.#pending);
+    this.#pending = null;
+  }
+
+  /** `emptyRead`: a read just came back with nothing new. */
+  reached(build: Build | undefined, emptyRead = false): boolean {
+    const last = build ? lastLoggedPhase(build) : undefined;
+    if (last === undefined) return false;
+    return this.#closed.has(last) || (emptyRead && this.#complete.has(last));
+  }
+}
 
 type Location = { groupName: string; streamName: string };
 
@@ -124,11 +154,10 @@ export async function readEndedLog(
   options: { graceMs?: number; signal?: AbortSignal } = {},
 ): Promise<void> {
   if (!logLocation(build)) return;
-  const last = lastLoggedPhase(build);
-  const completed = new Set<string>();
+  const end = new LogEnd();
   const abort = new AbortController();
   const logs = observeReads(deps.logs, (empty) => {
-    if (empty && last !== undefined && completed.has(last)) abort.abort();
+    if (end.reached(build, empty)) abort.abort();
   });
   await tailBuildLogs({
     logs,
@@ -137,11 +166,9 @@ export async function readEndedLog(
     currentBuild: () => build,
     finished: Promise.resolve(),
     onLines: (lines) => {
-      for (const { message } of lines) {
-        const complete = PHASE_COMPLETE.exec(message);
-        if (complete) completed.add(complete[1]!);
-      }
+      for (const { message } of lines) end.observe(message);
       onLines(lines);
+      if (end.reached(build)) abort.abort();
     },
     signal: options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal,
     pollMs: 1_000,
@@ -174,7 +201,7 @@ class Follower {
   #tailLocation: Location | null = null;
   #tailDone: Promise<void> = Promise.resolve();
   #linesRead = 0;
-  readonly #completedPhases = new Set<string>();
+  readonly #logEnd = new LogEnd();
 
   constructor(
     private readonly deps: FollowDeps,
@@ -271,6 +298,7 @@ class Follower {
   #finish(build: Build): void {
     this.#finalBuild = build;
     this.#final.resolve(build);
+    if (this.#logEnd.reached(build)) this.#tailAbort.abort();
   }
 
   #nearEnd(): void {
@@ -283,19 +311,12 @@ class Follower {
     this.#linesRead += lines.length;
     let near = false;
     for (const { message } of lines) {
-      const complete = PHASE_COMPLETE.exec(message);
-      if (complete) this.#completedPhases.add(complete[1]!);
+      this.#logEnd.observe(message);
       if (isNearEndLine(message)) near = true;
     }
     this.options.onLines(lines);
-    if (near) this.#nearEnd();
-  }
-
-  /** After the end: the log holds the last phase's line and a read came back empty. */
-  #logComplete(emptyRead: boolean): boolean {
-    if (!emptyRead || !this.#finalBuild) return false;
-    const last = lastLoggedPhase(this.#finalBuild);
-    return last !== undefined && this.#completedPhases.has(last);
+    if (this.#logEnd.reached(this.#finalBuild)) this.#tailAbort.abort();
+    else if (near) this.#nearEnd();
   }
 
   #startTail(location: Location): void {
@@ -306,7 +327,7 @@ class Follower {
     const started = this.options.started;
     const build: Build = { ...started, logs: { ...started.logs, ...location } };
     const observed = observeReads(logs, (empty) => {
-      if (this.#logComplete(empty)) abort.abort();
+      if (this.#logEnd.reached(this.#finalBuild, empty)) abort.abort();
     });
     this.#tailDone = tailBuildLogs({
       logs: observed,
