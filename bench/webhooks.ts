@@ -12,6 +12,7 @@
  * and commit, so each is a new build) over loopback at a fixed rate for a fixed time (open loop:
  * latency counts from when a request was due, so a slow server cannot hide its queue).
  * Bounded: every rate runs `--seconds` and then waits at most 10 s for the stragglers.
+ * `--store-dir DIR` puts our SQLite file elsewhere (e.g. /dev/shm, to see what fsync costs).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -42,14 +43,14 @@ type Kind = 'ours' | 'peer';
 
 // ---- the servers (child processes) -------------------------------------------------------
 
-async function serveOurs(): Promise<number> {
+async function serveOurs(storeDir: string): Promise<number> {
   const { serve } = await import('@hono/node-server');
   const { parseConfig } = await import('../src/config.js');
   const { systemClock, silentLogger } = await import('../src/deps.js');
   const { openSqliteStore } = await import('../src/store/index.js');
   const { createApp } = await import('../server/app.js');
   const { createSecretResolver } = await import('../server/secrets.js');
-  const dir = mkdtempSync(join(tmpdir(), 'bench-webhooks-'));
+  const dir = mkdtempSync(join(storeDir, 'bench-webhooks-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const config = parseConfig(
     [
@@ -90,14 +91,19 @@ async function servePeer(): Promise<number> {
   );
 }
 
-async function runChild(kind: Kind): Promise<void> {
-  const port = kind === 'ours' ? await serveOurs() : await servePeer();
+async function runChild(kind: Kind, storeDir: string): Promise<void> {
+  const port = kind === 'ours' ? await serveOurs(storeDir) : await servePeer();
   let peakRss = process.memoryUsage().rss;
+  let cpuFrom = process.cpuUsage();
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50).unref();
   process.on('message', (message) => {
-    if (message === 'memory') process.send?.({ peakRss, rss: process.memoryUsage().rss });
+    if (message === 'measure') cpuFrom = process.cpuUsage();
+    if (message === 'report') {
+      const cpu = process.cpuUsage(cpuFrom);
+      process.send?.({ peakRss, cpuMs: (cpu.user + cpu.system) / 1000 });
+    }
     if (message === 'exit') process.exit(0);
   });
   process.send?.({ port });
@@ -110,8 +116,9 @@ interface Started {
   port: number;
 }
 
-function startServer(kind: Kind): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', here, '--serve', kind], {
+function startServer(kind: Kind, storeDir: string): Promise<Started> {
+  const args = ['--import', 'tsx', here, '--serve', kind, '--store-dir', storeDir];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
@@ -183,12 +190,12 @@ interface Result {
 }
 
 async function load(
+  agent: Agent,
   port: number,
   rate: number,
   seconds: number,
   batch: Delivery[],
 ): Promise<Result> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
   let ok = 0;
@@ -250,7 +257,6 @@ async function load(
     tick();
   });
   await Promise.race([finished, new Promise((r) => setTimeout(r, STRAGGLER_WAIT_MS))]);
-  agent.destroy();
   return {
     sent: total,
     ok,
@@ -272,21 +278,21 @@ interface Row {
   p50: number;
   p99: number;
   failed: number;
+  cpuMsPerRequest: number;
   peakRssMb: number;
 }
 
-async function measure(kind: Kind, rate: number, seconds: number): Promise<Row> {
-  const server = await startServer(kind);
+async function measure(kind: Kind, rate: number, seconds: number, storeDir: string): Promise<Row> {
+  const server = await startServer(kind, storeDir);
+  // One pool of keep-alive connections for the warm-up and the run, as a busy host keeps them.
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   try {
-    // Warm-up (JIT, SQLite pages, sockets): one second at the same rate, not counted.
-    await load(server.port, rate, 1, deliveries(rate, `warm-${kind}-${rate}`));
-    const result = await load(
-      server.port,
-      rate,
-      seconds,
-      deliveries(rate * seconds, `${kind}-${rate}`),
-    );
-    const memory = await ask<{ peakRss: number }>(server.child, 'memory');
+    // Warm-up (JIT, SQLite pages, connections): one second at the same rate, not counted.
+    await load(agent, server.port, rate, 1, deliveries(rate, `warm-${kind}-${rate}`));
+    const batch = deliveries(rate * seconds, `${kind}-${rate}`);
+    server.child.send('measure');
+    const result = await load(agent, server.port, rate, seconds, batch);
+    const usage = await ask<{ peakRss: number; cpuMs: number }>(server.child, 'report');
     const sorted = [...result.latencies].sort((a, b) => a - b);
     return {
       rate,
@@ -295,21 +301,23 @@ async function measure(kind: Kind, rate: number, seconds: number): Promise<Row> 
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       failed: result.failed,
-      peakRssMb: memory.peakRss / 1024 / 1024,
+      cpuMsPerRequest: usage.cpuMs / result.sent,
+      peakRssMb: usage.peakRss / 1024 / 1024,
     };
   } finally {
+    agent.destroy();
     await stopServer(server);
   }
 }
 
 function table(rows: Row[]): string {
   const out = [
-    '| rate/s | server | ok/s | p50 ms | p99 ms | failed | peak RSS MB |',
-    '|---:|---|---:|---:|---:|---:|---:|',
+    '| rate/s | server | ok/s | p50 ms | p99 ms | failed | CPU ms/req | peak RSS MB |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     out.push(
-      `| ${row.rate} | ${row.kind} | ${row.throughput.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${row.failed} | ${row.peakRssMb.toFixed(0)} |`,
+      `| ${row.rate} | ${row.kind} | ${row.throughput.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${row.failed} | ${row.cpuMsPerRequest.toFixed(2)} | ${row.peakRssMb.toFixed(0)} |`,
     );
   }
   out.push(
@@ -333,9 +341,11 @@ async function main(): Promise<void> {
       serve: { type: 'string' },
       rates: { type: 'string', default: '100,250,500' },
       seconds: { type: 'string', default: '5' },
+      'store-dir': { type: 'string', default: tmpdir() },
     },
   });
-  if (values.serve === 'ours' || values.serve === 'peer') return runChild(values.serve);
+  const storeDir = values['store-dir'];
+  if (values.serve === 'ours' || values.serve === 'peer') return runChild(values.serve, storeDir);
   const rates = values.rates.split(',').map(Number);
   const seconds = Number(values.seconds);
   if (rates.some((r) => !(r > 0 && r <= 5000)) || !(seconds > 0 && seconds <= 60)) {
@@ -345,11 +355,11 @@ async function main(): Promise<void> {
   for (const rate of rates) {
     for (const kind of ['ours', 'peer'] as const) {
       process.stderr.write(`${kind} at ${rate}/s for ${seconds} s…\n`);
-      rows.push(await measure(kind, rate, seconds));
+      rows.push(await measure(kind, rate, seconds, storeDir));
     }
   }
   process.stdout.write(
-    `Signed GitHub push deliveries (${readFileSync(FIXTURE).length} bytes) over loopback, ${seconds} s per rate, open loop.\n` +
+    `Signed GitHub push deliveries (${readFileSync(FIXTURE).length} bytes) over loopback, ${seconds} s per rate, open loop; store in ${storeDir}.\n` +
       'ours: verify + parse + plan + durable SQLite write + 202; peer: @octokit/webhooks createNodeMiddleware, verify + parse.\n\n' +
       `${table(rows)}\n`,
   );
