@@ -3,7 +3,8 @@
  * [--seconds 5]`.
  *
  * - ours: codebuild-run's createApp on @hono/node-server: verify the signature, parse, plan,
- *   write the delivery and its job to SQLite (WAL, synchronous=FULL: fsynced) and answer 202.
+ *   write the delivery and its job to SQLite (WAL, synchronous=FULL: fsynced), log a JSON line
+ *   and answer 202.
  *   The worker is a no-op here: what is measured is the answer, as a git host sees it.
  * - peer: @octokit/webhooks' createNodeMiddleware on node:http: verify and parse only.
  *
@@ -46,7 +47,9 @@ type Kind = 'ours' | 'peer';
 async function serveOurs(storeDir: string): Promise<number> {
   const { serve } = await import('@hono/node-server');
   const { parseConfig } = await import('../src/config.js');
-  const { systemClock, silentLogger } = await import('../src/deps.js');
+  const { systemClock } = await import('../src/deps.js');
+  const { createLogger } = await import('../server/logger.js');
+  const { pino } = await import('pino');
   const { openSqliteStore } = await import('../src/store/index.js');
   const { createApp } = await import('../server/app.js');
   const { createSecretResolver } = await import('../server/secrets.js');
@@ -66,7 +69,8 @@ async function serveOurs(storeDir: string): Promise<number> {
     store: openSqliteStore({ path: join(dir, 'server.sqlite') }),
     secrets: createSecretResolver({ env: { BENCH_SECRET: SECRET }, reader: null }),
     worker: { wake() {} },
-    logger: silentLogger,
+    // A JSON line per request, as serve writes them (to /dev/null here, not to the terminal).
+    logger: createLogger({ destination: pino.destination({ dest: '/dev/null', sync: true }) }),
     clock: systemClock,
   });
   return new Promise((resolve) => {

@@ -66,12 +66,34 @@ export function addWebhookRoute(app: Hono<AppEnv>, deps: AppDeps): void {
       'webhook.body-too-large',
       `the delivery is larger than ${maxSize} bytes, the server's limit: raise it with --body-limit if such pushes are expected`,
     );
-  const limit = bodyLimit({
+  const streamedLimit = bodyLimit({
     maxSize,
     onError: () => {
       throw tooLarge();
     },
   });
+  /**
+   * hono's bodyLimit, with its Content-Length check done first here: a declared length is known
+   * before any byte is read (Node's parser delivers no more than it says), and bodyLimit would
+   * first touch the raw body, which makes @hono/node-server build a full web Request and stream
+   * for it: 0.4 ms of CPU per delivery, a quarter of the server's, in bench/webhooks.ts. A body
+   * without a length (chunked) goes through bodyLimit, which stops reading at the limit.
+   */
+  const limit: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {
+      return streamedLimit(c, next);
+    }
+    if (!/^\d+$/.test(declared.trim())) {
+      throw new HttpError(
+        400,
+        'http.bad-content-length',
+        'the Content-Length header is not a number',
+      );
+    }
+    if (Number(declared) > maxSize) throw tooLarge();
+    await next();
+  };
 
   app.post('/webhooks/:hostId', admit, limit, async (c) => {
     const hostId = c.get('hostId') as string;

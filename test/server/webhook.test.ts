@@ -334,6 +334,18 @@ describe('the body limit', () => {
     expectNothingStarted();
   });
 
+  it('400 for a Content-Length that is not a number', async () => {
+    h = harness();
+    const delivery = github(shared('github'));
+    const response = await h.app.request('/webhooks/gh', {
+      method: 'POST',
+      headers: { ...delivery.headers, 'content-length': 'lots' },
+      body: delivery.body,
+    });
+    await expectError(response, 400, 'http.bad-content-length');
+    expectNothingStarted();
+  });
+
   it('takes a configured limit: a real push over 4 KB is refused under a 4 KB limit', async () => {
     h = harness({ bodyLimitBytes: 4096 });
     await expectError(await post(h, 'gh', github(shared('github'))), 413, 'webhook.body-too-large');
