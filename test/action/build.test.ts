@@ -22,11 +22,17 @@ import {
 
 requireBundle();
 
+const API_KEY = 'api-key-value-4d1e9c';
 let local: LocalCodeBuildProcess;
 let ws: Workspace;
 
 beforeAll(async () => {
-  local = await startLocalCodeBuild({ projects: { projects: [{ name: 'app' }] } });
+  local = await startLocalCodeBuild({
+    projects: {
+      projects: [{ name: 'app' }],
+      secrets: { 'ci/api': JSON.stringify({ key: API_KEY }) },
+    },
+  });
   ws = workspace();
 });
 afterAll(async () => {
@@ -179,6 +185,52 @@ describe('the Action bundle', () => {
     expect(builds?.[0]?.buildStatus).toBe('IN_PROGRESS');
     const ended = await waitForBuild(local.codebuild(), id, isComplete);
     expect(ended.buildStatus).toBe('SUCCEEDED');
+  });
+
+  it('masks an exported variable that came from Secrets Manager before it becomes an output', async () => {
+    const result = await runAction(ws, {
+      endpoint: local.url,
+      inputs: {
+        'project-name': 'app',
+        source: 'project',
+        buildspec: [
+          'version: 0.2',
+          'env:',
+          '  secrets-manager:',
+          '    API_KEY: ci/api:key',
+          '  exported-variables: [API_KEY]',
+          'phases:',
+          '  build:',
+          '    commands:',
+          '      - echo using the key',
+        ].join('\n'),
+      },
+    });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.outputs.API_KEY).toBe(API_KEY);
+    const mask = result.stdout.indexOf(`::add-mask::${API_KEY}`);
+    expect(mask).toBeGreaterThan(0);
+    // Registered with the runner, and written nowhere else.
+    expect(result.stdout.split(API_KEY)).toHaveLength(2);
+    expect(result.summary).toContain('*(secret, masked)*');
+    expect(result.summary).not.toContain(API_KEY);
+  });
+
+  it('with hide-logs, prints no log and still sees the end from the status', async () => {
+    const result = await runAction(ws, {
+      endpoint: local.url,
+      inputs: {
+        'project-name': 'app',
+        source: 'project',
+        buildspec: buildspec('echo hidden-line'),
+        'hide-logs': 'true',
+      },
+    });
+    expect(result.code).toBe(0);
+    expect(result.outputs['build-status']).toBe('SUCCEEDED');
+    expect(result.stdout).not.toContain('hidden-line');
+    expect(result.stdout).not.toContain('::group::');
+    expect(apiCalls(result.stdout).BatchGetBuilds).toBe(1);
   });
 
   it('refuses bad inputs before calling AWS, naming each input and the fix', async () => {

@@ -50,6 +50,10 @@ describe('a cancelled job', () => {
     expect(result.code).toBe(1);
     expect(running.exitedAt()! - signalledAt).toBeLessThan(10_000);
     expect(result.stdout).toContain(`Stopped build ${id}.`);
+    // The build's identity was an output from the start; its result never came.
+    expect(result.outputs['build-id']).toBe(id);
+    expect(result.outputs['build-url']).toContain(encodeURIComponent(id));
+    expect(result.outputs['build-status']).toBeUndefined();
     // Stopped means the post step has nothing left to do.
     expect(result.state['run-id']).toBe('');
     const build = await waitForBuild(local.codebuild(), id, isComplete);

@@ -164,6 +164,30 @@ describe('planStart, source: clone', () => {
   });
 });
 
+describe('planStart, overrides', () => {
+  it('passes compute type, image, privileged mode, timeout and typed variables to StartBuild', async () => {
+    const { request } = await plan({
+      source: 'project',
+      'compute-type': 'BUILD_GENERAL1_LARGE',
+      image: 'aws/codebuild/standard:7.0',
+      'privileged-mode': 'false',
+      'timeout-minutes': '90',
+      secrets: 'NPM_TOKEN=ci/npm:token',
+      parameters: 'STAGE=/ci/stage',
+    });
+    expect(toStartBuildInput(request)).toMatchObject({
+      computeTypeOverride: 'BUILD_GENERAL1_LARGE',
+      imageOverride: 'aws/codebuild/standard:7.0',
+      privilegedModeOverride: false,
+      timeoutInMinutesOverride: 90,
+      environmentVariablesOverride: [
+        { name: 'NPM_TOKEN', value: 'ci/npm:token', type: 'SECRETS_MANAGER' },
+        { name: 'STAGE', value: '/ci/stage', type: 'PARAMETER_STORE' },
+      ],
+    });
+  });
+});
+
 describe('planStart, source: project', () => {
   it('overrides no source and only the version asked for', async () => {
     const { request, description } = await plan({ source: 'project' });
