@@ -12,7 +12,8 @@ import {
   toCodeBuildError,
 } from '../src/codebuild/index.js';
 import { describeError, type Flow, onCancel, STATE, writeSummary } from './flow.js';
-import { DEFAULT_TIMING, readEndedLog } from './follow.js';
+import { DEFAULT_TIMING } from './follow.js';
+import { readEndedLog } from './log-end.js';
 import { PhaseLogRenderer } from './log-groups.js';
 import { exportedVariables, maskSecrets, setEndedOutputs } from './outputs.js';
 import { batchSummary, type MemberResult } from './summary.js';
