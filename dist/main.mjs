@@ -683,7 +683,7 @@ async function startAndFollow(deps, signal, counts) {
       number: started2.buildBatchNumber
     });
     io.info(`Batch build ${started2.id} started: ${url2}`);
-    const { followBatch } = await import("./chunks/batch-GTTEESBJ.mjs");
+    const { followBatch } = await import("./chunks/batch-UNIPHILA.mjs");
     return followBatch(flow, started2, url2);
   }
   const started = await startWithRetries(flow, () => startBuild(codebuild, plan.request));
@@ -695,7 +695,7 @@ async function startAndFollow(deps, signal, counts) {
     number: started.buildNumber
   });
   io.info(`Build ${started.id} started: ${url}`);
-  const { followSingle } = await import("./chunks/single-KI7CF4PU.mjs");
+  const { followSingle } = await import("./chunks/single-EHSOKROJ.mjs");
   return followSingle(flow, started, url);
 }
 

@@ -447,15 +447,7 @@ async function tailBuildLogs(options) {
   }
 }
 
-// action/follow.ts
-var DEFAULT_TIMING = {
-  firstLookMs: 2e4,
-  logPolicy: { floorMs: 2e3, fastMs: 2e3, slowMs: 6e4, startRamp: 1, endRamp: 0.5 },
-  blindFirstLookMs: 5e3,
-  blindPolicy: { floorMs: 2e3, fastMs: 3e3, slowMs: 3e4, startRamp: 1, endRamp: 0.5 },
-  logPollMs: 2e3,
-  logGraceMs: 8e3
-};
+// action/log-end.ts
 var LOGGED_PHASES = [
   "DOWNLOAD_SOURCE",
   "INSTALL",
@@ -543,6 +535,16 @@ function lastLoggedPhase(build) {
   );
   return ran.at(-1)?.phaseType;
 }
+
+// action/follow.ts
+var DEFAULT_TIMING = {
+  firstLookMs: 2e4,
+  logPolicy: { floorMs: 2e3, fastMs: 2e3, slowMs: 6e4, startRamp: 1, endRamp: 0.5 },
+  blindFirstLookMs: 5e3,
+  blindPolicy: { floorMs: 2e3, fastMs: 3e3, slowMs: 3e4, startRamp: 1, endRamp: 0.5 },
+  logPollMs: 2e3,
+  logGraceMs: 8e3
+};
 function followBuild(deps, options) {
   return new Follower(deps, options).run();
 }
@@ -945,8 +947,8 @@ function batchSummary(input) {
 
 export {
   BatchWatcher,
-  DEFAULT_TIMING,
   readEndedLog,
+  DEFAULT_TIMING,
   followBuild,
   PhaseLogRenderer,
   buildSummary,

@@ -6,7 +6,7 @@ import {
   PhaseLogRenderer,
   batchSummary,
   readEndedLog
-} from "./chunk-3HWDYE7B.mjs";
+} from "./chunk-RDA57DVG.mjs";
 import "./chunk-53MNOPKS.mjs";
 import {
   exportedVariables,

@@ -4,7 +4,7 @@ import {
   PhaseLogRenderer,
   buildSummary,
   followBuild
-} from "./chunk-3HWDYE7B.mjs";
+} from "./chunk-RDA57DVG.mjs";
 import "./chunk-53MNOPKS.mjs";
 import {
   exportedVariables,
