@@ -59,8 +59,6 @@ export async function followBatch(flow: Flow, started: BuildBatch, url: string):
     return 0;
   }
   if (signal.aborted) return onCancel(flow, 'batch', id, url);
-  io.saveState(STATE.id, id);
-  io.saveState(STATE.kind, 'batch');
 
   const members = new Map<string, Member>();
   let printing: Promise<void> = Promise.resolve();

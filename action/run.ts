@@ -8,7 +8,8 @@ import type { Build, BuildBatch } from '@aws-sdk/client-codebuild';
 import { startBuild, startBuildBatch } from '../src/codebuild/start.js';
 import { buildBatchConsoleUrl, buildConsoleUrl } from '../src/codebuild/status.js';
 import { CallBudget, type CallCounts, pacedClient } from './call-budget.js';
-import { describeError, type Flow, type RunDeps, startWithRetries } from './flow.js';
+import { describeError, type Flow, type RunDeps, STATE, startWithRetries } from './flow.js';
+import type { BuildKind } from './lifecycle.js';
 import { setStartedOutputs } from './outputs.js';
 import { planStart } from './request.js';
 import { readRunnerContext } from './runner-context.js';
@@ -31,6 +32,13 @@ export async function runAction(deps: RunDeps, signal: AbortSignal): Promise<num
   }
 }
 
+/** Saved at once, so a post step after a killed main step knows what to stop. */
+function remember(flow: Flow, kind: BuildKind, id: string): void {
+  if (!flow.settings.wait) return;
+  flow.deps.io.saveState(STATE.id, id);
+  flow.deps.io.saveState(STATE.kind, kind);
+}
+
 async function startAndFollow(
   deps: RunDeps,
   signal: AbortSignal,
@@ -44,6 +52,10 @@ async function startAndFollow(
   const codebuild = pacedClient(deps.codebuild, budget, counts);
   const unpaced = pacedClient(deps.codebuild, null, counts);
   const flow: Flow = { deps, settings, plan, context, codebuild, unpaced, signal };
+  if (signal.aborted) {
+    io.info('The job was cancelled before the build started; nothing was started.');
+    return 1;
+  }
   io.info(
     `Starting ${plan.batch ? 'a batch build' : 'a build'} of CodeBuild project ` +
       `${settings.projectName}: ${plan.description}`,
@@ -60,6 +72,7 @@ async function startAndFollow(
       number: started.buildBatchNumber,
     });
     io.info(`Batch build ${started.id} started: ${url}`);
+    remember(flow, 'batch', started.id!);
     const { followBatch } = await import('./batch.js');
     return followBatch(flow, started, url);
   }
@@ -72,6 +85,7 @@ async function startAndFollow(
     number: started.buildNumber,
   });
   io.info(`Build ${started.id} started: ${url}`);
+  remember(flow, 'build', started.id!);
   const { followSingle } = await import('./single.js');
   return followSingle(flow, started, url);
 }

@@ -35,8 +35,6 @@ export async function followSingle(flow: Flow, started: Build, url: string): Pro
     return 0;
   }
   if (signal.aborted) return onCancel(flow, 'build', id, url);
-  io.saveState(STATE.id, id);
-  io.saveState(STATE.kind, 'build');
 
   const renderer = new PhaseLogRenderer((text) => io.write(text));
   let build: Build;
