@@ -25,6 +25,7 @@ import {
 import {
   BatchGetBuildBatchesCommand,
   BatchGetBuildsCommand,
+  STATE,
   StopBuildBatchCommand,
   StopBuildCommand,
   awsClients,
@@ -658,6 +659,11 @@ async function runAction(deps, signal) {
     }
   }
 }
+function remember(flow, kind, id) {
+  if (!flow.settings.wait) return;
+  flow.deps.io.saveState(STATE.id, id);
+  flow.deps.io.saveState(STATE.kind, kind);
+}
 async function startAndFollow(deps, signal, counts) {
   const { io, clock } = deps;
   const settings = readSettings(deps.input, deps.env, (message) => io.warning(message));
@@ -667,6 +673,10 @@ async function startAndFollow(deps, signal, counts) {
   const codebuild = pacedClient(deps.codebuild, budget, counts);
   const unpaced = pacedClient(deps.codebuild, null, counts);
   const flow = { deps, settings, plan, context, codebuild, unpaced, signal };
+  if (signal.aborted) {
+    io.info("The job was cancelled before the build started; nothing was started.");
+    return 1;
+  }
   io.info(
     `Starting ${plan.batch ? "a batch build" : "a build"} of CodeBuild project ${settings.projectName}: ${plan.description}`
   );
@@ -683,7 +693,8 @@ async function startAndFollow(deps, signal, counts) {
       number: started2.buildBatchNumber
     });
     io.info(`Batch build ${started2.id} started: ${url2}`);
-    const { followBatch } = await import("./chunks/batch-UNIPHILA.mjs");
+    remember(flow, "batch", started2.id);
+    const { followBatch } = await import("./chunks/batch-7Y7DZARM.mjs");
     return followBatch(flow, started2, url2);
   }
   const started = await startWithRetries(flow, () => startBuild(codebuild, plan.request));
@@ -695,7 +706,8 @@ async function startAndFollow(deps, signal, counts) {
     number: started.buildNumber
   });
   io.info(`Build ${started.id} started: ${url}`);
-  const { followSingle } = await import("./chunks/single-EHSOKROJ.mjs");
+  remember(flow, "build", started.id);
+  const { followSingle } = await import("./chunks/single-NWF5YQNC.mjs");
   return followSingle(flow, started, url);
 }
 

@@ -52,8 +52,6 @@ async function followSingle(flow, started, url) {
     return 0;
   }
   if (signal.aborted) return onCancel(flow, "build", id, url);
-  io.saveState(STATE.id, id);
-  io.saveState(STATE.kind, "build");
   const renderer = new PhaseLogRenderer((text) => io.write(text));
   let build;
   try {

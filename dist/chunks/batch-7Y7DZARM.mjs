@@ -61,8 +61,6 @@ async function followBatch(flow, started, url) {
     return 0;
   }
   if (signal.aborted) return onCancel(flow, "batch", id, url);
-  io.saveState(STATE.id, id);
-  io.saveState(STATE.kind, "batch");
   const members = /* @__PURE__ */ new Map();
   let printing = Promise.resolve();
   const fetchMembers = async (ids) => {
