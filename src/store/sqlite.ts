@@ -171,6 +171,10 @@ class SqliteStore implements Store {
     return (this.statements.dueJobs.all(now, limit) as JobRow[]).map(decodeJob);
   }
 
+  releaseClaims(now: number): number {
+    return this.statements.releaseClaims.run(now, now).changes;
+  }
+
   claim(id: string, step: JobStep, now: number, until: number): boolean {
     return this.statements.claim.run({ id, step, now, until }).changes === 1;
   }

@@ -32,6 +32,9 @@ export function prepareStatements(db: Database.Database) {
       WHERE step <> 'done' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`),
     claim: prepare(`UPDATE jobs SET next_attempt_at = @until
       WHERE id = @id AND step = @step AND step <> 'done' AND next_attempt_at <= @now`),
+    releaseClaims: prepare(
+      "UPDATE jobs SET next_attempt_at = ? WHERE step <> 'done' AND next_attempt_at > ?",
+    ),
     advance: prepare(`UPDATE jobs SET step = @to,
       build_id = coalesce(@buildId, build_id), build_arn = coalesce(@buildArn, build_arn),
       build_url = coalesce(@buildUrl, build_url), final_state = coalesce(@finalState, final_state),

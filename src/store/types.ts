@@ -156,6 +156,12 @@ export interface Store {
    */
   claim(id: string, step: JobStep, now: number, until: number): boolean;
   /**
+   * Makes every unfinished job due now, dropping claims and back-offs. Only for a worker that
+   * knows it is the store's sole user (it holds the data directory's lock): after a crash, the
+   * dead process's claims would otherwise hold its jobs back until they lapse. Returns how many.
+   */
+  releaseClaims(now: number): number;
+  /**
    * Compare-and-set on the step: moves the job from `from` to `to` and applies `patch`, resets
    * attempts and lastError, and makes it due at `patch.nextAttemptAt ?? now`. Returns false and
    * changes nothing when the job is no longer at `from`. Throws `store.bad-transition` for a move

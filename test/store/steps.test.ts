@@ -147,6 +147,16 @@ describe('claim, retryLater and dueJobs', () => {
     expect(job('plan-a').attempts).toBe(0);
   });
 
+  it('releases every claim and back-off for a sole worker starting after a crash', () => {
+    expect(store.claim('plan-a', 'start', 3_000, 63_000)).toBe(true);
+    store.retryLater('plan-b', 'start', 'HTTP 502', 90_000, 3_000);
+    expect(due(4_000)).toEqual(['plan-c']);
+    expect(store.releaseClaims(4_000)).toBe(2);
+    expect(due(4_000).sort()).toEqual(['plan-a', 'plan-b', 'plan-c']);
+    // A released job is claimable at once by the new worker.
+    expect(store.claim('plan-a', 'start', 4_000, 64_000)).toBe(true);
+  });
+
   it('releases a claim when the step advances', () => {
     store.claim('plan-a', 'start', 3_000, 63_000);
     store.advance('plan-a', 'start', 'post-pending', started, 4_000);
