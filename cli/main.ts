@@ -12,6 +12,18 @@ export interface CliIo {
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  demo: {
+    summary: 'the whole flow on this machine, no AWS account: push, webhook, build, statuses',
+    run: async (argv, io) => (await import('./demo.js')).runDemo(argv, io),
+  },
+  serve: {
+    summary: 'the webhook server: verify deliveries, start builds, post commit statuses',
+    run: async (argv, io) => (await import('../server/main.js')).runServe(argv, io),
+  },
+  explain: {
+    summary: 'show how one webhook delivery is understood and what it would build',
+    run: async (argv, io) => (await import('./explain.js')).runExplain(argv, io),
+  },
   'local run': {
     summary: 'run one buildspec on this machine with CodeBuild semantics',
     run: async (argv, io) => (await import('./local-run.js')).runLocalRun(argv, io),

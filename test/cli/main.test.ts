@@ -23,7 +23,9 @@ describe('codebuild-run', () => {
   it('lists its commands on --help and exits 0', async () => {
     const result = await cli('--help');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Commands:[\s\S]*local run[\s\S]*local serve/);
+    expect(result.stdout).toMatch(
+      /Commands:[\s\S]*demo[\s\S]*serve[\s\S]*explain[\s\S]*local run[\s\S]*local serve/,
+    );
   });
 
   it('names an unknown command, suggests the close ones and exits 2', async () => {
