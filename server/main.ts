@@ -14,6 +14,7 @@ import { type Fetch, systemClock } from '../src/deps.js';
 import type { LocalCodeBuild } from '../src/local/index.js';
 import { SecretReader } from '../src/secrets.js';
 import { openSqliteStore, type Store } from '../src/store/index.js';
+import { lockDataDir } from '../src/store/lock.js';
 import { createApp } from './app.js';
 import {
   type AwsClients,
@@ -58,6 +59,8 @@ export interface ServeIo {
   signal?: AbortSignal;
 }
 
+const SERVER_LOCK = { what: 'codebuild-run server', file: 'server.lock' };
+
 export interface StartedServer {
   /** `http://<host>:<port>` as given to --host (127.0.0.1 by default). */
   readonly url: string;
@@ -100,6 +103,8 @@ export async function startServer(
       logger.info({ mode, why }, `using AWS CodeBuild (${why})`);
     }
     const config = readConfig(options.configPath);
+    // First, before the local CodeBuild takes its own part of the data directory.
+    cleanup.push(lockDataDir(options.dataDir, process.pid, SERVER_LOCK));
     const crash = extras.crash ?? crashHookFromEnv(env.CODEBUILD_RUN_CRASH_AT);
     const timing = extras.timing ?? testTimingFromEnv(env.CODEBUILD_RUN_TEST_TIMING);
 
@@ -122,6 +127,10 @@ export async function startServer(
 
     const store = openSqliteStore({ path: join(options.dataDir, 'server.sqlite') });
     cleanup.push(() => store.close());
+    // The lock makes this process the store's only user, so claims still held in it belong to a
+    // process that died: release them, and its jobs resume now rather than when claims lapse.
+    const resumed = store.releaseClaims(systemClock.now());
+    if (resumed > 0) logger.info({ jobs: resumed }, 'resuming the unfinished jobs of the last run');
     const secrets = createSecretResolver({
       env,
       reader: new SecretReader({ client: clients.secretsManager, clock: systemClock }),

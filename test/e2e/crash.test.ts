@@ -23,14 +23,6 @@ import {
 } from './serve.js';
 
 const SECRET = 'e2e-crash-webhook-secret';
-/** Short leases: a step claimed by the killed process is taken up again within seconds. */
-const TEST_TIMING = JSON.stringify({
-  stepLeaseMs: 1500,
-  watchLeaseMs: 1500,
-  retryBaseMs: 300,
-  retryMaxMs: 2000,
-  pollIntervalMs: 200,
-});
 
 let git: GitServer;
 let repo: GitRepo;
@@ -56,7 +48,6 @@ rules:
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'us-east-1',
-      CODEBUILD_RUN_TEST_TIMING: TEST_TIMING,
     },
   });
 }, 60_000);
@@ -105,7 +96,7 @@ describe('kill -9 at each point of the flow, then restart', { timeout: 90_000 },
     const sha = repo.commit(branch, `Crash at ${point}`, {
       'buildspec.yml': `version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 2\n      - echo built ${point}\n`,
     });
-    await serve.restart({ CODEBUILD_RUN_CRASH_AT: point, CODEBUILD_RUN_TEST_TIMING: TEST_TIMING });
+    await serve.restart({ CODEBUILD_RUN_CRASH_AT: point });
     const delivery = deliveryFor(
       'github',
       { fullName: 'acme/app', cloneUrl: repo.url, branch, sha },
@@ -126,7 +117,8 @@ describe('kill -9 at each point of the flow, then restart', { timeout: 90_000 },
     ]);
     expect(died, serve.log().slice(-2000)).toBe('SIGKILL');
 
-    await serve.restart({ CODEBUILD_RUN_TEST_TIMING: TEST_TIMING });
+    // No shortened leases: the restarted server releases the dead one's claims at start.
+    await serve.restart({});
     // The host sends it again (it saw no answer, or retries anyway): already accepted.
     const again = await deliver(serve.url, 'gh', delivery);
     expect(again.status).toBe(200);

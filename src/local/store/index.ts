@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { lockDataDir } from './lock.js';
+import { lockDataDir } from '../../store/lock.js';
 import { LogRecords } from './logs.js';
 import {
   BatchRecords,
@@ -16,7 +16,7 @@ import {
 } from './records.js';
 import { SecretRecords } from './secrets.js';
 
-export { DataDirInUseError } from './lock.js';
+export { DataDirInUseError } from '../../store/lock.js';
 export type { LogEventRow, LogWindow } from './logs.js';
 export type { IdempotencyEntry, SortOrder } from './records.js';
 export type * from './types.js';
