@@ -1,7 +1,7 @@
 # The webhook server image: `codebuild-run serve` as a non-root user, state in /data.
 # Build:  docker build -t codebuild-run .
-# Run:    docker run -p 8080:8080 -v cbr-data:/data -v $PWD/config.yml:/config.yml:ro \
-#           codebuild-run serve --config /config.yml
+# Run:    docker run -p 8080:8080 -v cbr-data:/data -v $PWD/codebuild-run.yml:/config.yml:ro \
+#           -e AWS_REGION=eu-west-1 codebuild-run
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
@@ -26,6 +26,8 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
+# serve reads its config from here unless --config says otherwise: mount the file there.
+ENV CODEBUILD_RUN_CONFIG=/config.yml
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/lib ./lib
