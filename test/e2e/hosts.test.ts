@@ -39,8 +39,7 @@ const HOSTS: Array<{ id: string; kind: HostKind; apiPath: string; statusPath: Re
   {
     id: 'gt',
     kind: 'gitea',
-    // The Gitea driver appends /api/v1 itself (the config's apiUrl example includes it: reported).
-    apiPath: '',
+    apiPath: '/api/v1',
     statusPath: /^\/api\/v1\/repos\/acme\/app\/statuses\/[0-9a-f]{40}$/,
   },
 ];

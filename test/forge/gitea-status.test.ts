@@ -22,7 +22,7 @@ beforeEach(async () => {
   recorder = await startHttpRecorder();
   clock = fakeClock();
   // The instance root, as configured for Gitea and Forgejo (e.g. https://codeberg.org).
-  api = { baseUrl: recorder.url, token: TOKEN, fetch, clock: wholeMs(clock) };
+  api = { baseUrl: `${recorder.url}/api/v1`, token: TOKEN, fetch, clock: wholeMs(clock) };
 });
 afterEach(() => recorder.close());
 

@@ -1,4 +1,7 @@
-/** Gitea / Forgejo commit statuses: POST {base}/api/v1/repos/{owner}/{repo}/statuses/{sha}. */
+/**
+ * Gitea / Forgejo commit statuses: POST {base}/repos/{owner}/{repo}/statuses/{sha}, where the
+ * base is the API's, `https://gitea.example.com/api/v1`, as every host's apiUrl is its API base.
+ */
 import { CodebuildRunError } from '../../errors.js';
 import { truncate } from '../payload.js';
 import { apiUrl, sendStatusRequest } from '../status-request.js';
@@ -29,7 +32,7 @@ export async function postGiteaStatus(
   status: CommitStatus,
 ): Promise<void> {
   const [owner, name] = ownerAndName(target.repo.fullName, host);
-  const path = `api/v1/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/statuses/${encodeURIComponent(target.sha)}`;
+  const path = `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/statuses/${encodeURIComponent(target.sha)}`;
   await sendStatusRequest(api, {
     host,
     method: 'POST',
