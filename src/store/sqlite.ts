@@ -5,6 +5,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { createdJob, type DeliveryRows, deliveryRows, notRecorded } from './accept.js';
 import { migrate } from './migrations.js';
 import { decodeDelivery, decodeJob, type JobRow } from './rows.js';
 import { prepareStatements } from './statements.js';
@@ -97,7 +98,16 @@ class SqliteStore implements Store {
 
   constructor(private readonly db: Database.Database) {
     this.statements = prepareStatements(db);
-    this.acceptTransaction = db.transaction((delivery: NewDelivery) => this.insert(delivery));
+    this.acceptTransaction = db.transaction(
+      (batch: readonly DeliveryRows[], progress: { at: number }): AcceptResult[] => {
+        const results: AcceptResult[] = [];
+        for (const rows of batch) {
+          results.push(this.insert(rows));
+          progress.at++;
+        }
+        return results;
+      },
+    );
     this.pruneTransaction = db.transaction((before: number) => ({
       jobs: this.statements.pruneJobs.run(before).changes,
       deliveries: this.statements.pruneDeliveries.run(before).changes,
@@ -105,20 +115,26 @@ class SqliteStore implements Store {
   }
 
   acceptDelivery(delivery: NewDelivery): AcceptResult {
+    return this.acceptDeliveries([delivery])[0]!;
+  }
+
+  acceptDeliveries(deliveries: readonly NewDelivery[]): AcceptResult[] {
+    if (deliveries.length === 0) return [];
+    const rows = deliveries.map(deliveryRows);
+    const progress = { at: 0 };
     try {
-      return this.acceptTransaction.immediate(delivery);
+      return this.acceptTransaction.immediate(rows, progress);
     } catch (error) {
-      if (error instanceof StoreError || !(error instanceof Database.SqliteError)) throw error;
-      throw new StoreError(
-        'store.bad-input',
-        `Delivery ${delivery.deliveryId} from ${delivery.hostId} was not recorded: ${error.message}`,
-        { cause: error },
-      );
+      throw notRecorded(error, deliveries, progress.at);
     }
   }
 
-  /** Runs inside the IMMEDIATE transaction: any throw rolls the whole delivery back. */
-  private insert(delivery: NewDelivery): AcceptResult {
+  /**
+   * Runs inside the IMMEDIATE transaction: any throw rolls every delivery of the batch back. The
+   * transaction sees its own writes, so a delivery or plan id written earlier in the batch is a
+   * duplicate here exactly as if it had been committed before.
+   */
+  private insert({ delivery, planIds, jobs }: DeliveryRows): AcceptResult {
     const { hostId, deliveryId, receivedAt } = delivery;
     const recorded = this.statements.insertDelivery.run({
       hostId,
@@ -126,12 +142,12 @@ class SqliteStore implements Store {
       receivedAt,
       outcome: delivery.outcome,
       reason: delivery.reason ?? null,
-      planIds: JSON.stringify(delivery.jobs.map((job) => job.id)),
+      planIds,
     });
     if (recorded.changes === 0) return { duplicateDelivery: true, created: [], duplicates: [] };
     const created: JobRecord[] = [];
     const duplicates: string[] = [];
-    for (const job of delivery.jobs) {
+    for (const { job, event, plan } of jobs) {
       const inserted = this.statements.insertJob.run({
         id: job.id,
         hostId,
@@ -142,12 +158,12 @@ class SqliteStore implements Store {
         ruleName: job.ruleName,
         projectName: job.projectName,
         statusContext: job.statusContext,
-        event: toJson(job.event, job.id, 'event'),
-        plan: toJson(job.plan, job.id, 'plan'),
+        event,
+        plan,
         now: receivedAt,
       });
       if (inserted.changes === 0) duplicates.push(job.id);
-      else created.push(this.getJob(job.id)!);
+      else created.push(createdJob(delivery, job));
     }
     return { duplicateDelivery: false, created, duplicates };
   }
@@ -269,19 +285,4 @@ class SqliteStore implements Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
-}
-
-function toJson(value: object, jobId: string, column: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new StoreError('store.bad-input', `Job ${jobId}: its ${column} is not JSON: ${error}`, {
-      cause: error,
-    });
-  }
-  if (text === undefined || !text.startsWith('{')) {
-    throw new StoreError('store.bad-input', `Job ${jobId}: its ${column} must be a JSON object.`);
-  }
-  return text;
 }

@@ -124,7 +124,10 @@ export interface DeliveryRecord {
 export interface AcceptResult {
   /** The (hostId, deliveryId) was already recorded: nothing was written, the lists are empty. */
   duplicateDelivery: boolean;
-  /** Jobs this call created, in input order: the worker has work. */
+  /**
+   * Jobs this call created, in input order: the worker has work. Made from what was written, not
+   * read back: `event` and `plan` are the objects handed in (stored as their JSON).
+   */
   created: JobRecord[];
   /** Plan ids that already had a job (a redelivery under a new id, or the same plan twice). */
   duplicates: string[];
@@ -143,6 +146,13 @@ export interface Store {
    * nothing; a plan id that already has a job is reported in `duplicates` and not inserted.
    */
   acceptDelivery(delivery: NewDelivery): AcceptResult;
+  /**
+   * `acceptDelivery` for many deliveries in ONE transaction (one fsync): the results are in input
+   * order, each delivery deduped as if accepted alone after the ones before it (a delivery id or
+   * plan id seen earlier in the same batch is a duplicate). All or nothing: when one delivery
+   * cannot be written, none is, and the error names that one. An empty batch writes nothing.
+   */
+  acceptDeliveries(deliveries: readonly NewDelivery[]): AcceptResult[];
   getDelivery(hostId: string, deliveryId: string): DeliveryRecord | null;
   getJob(id: string): JobRecord | null;
   findByBuildId(buildId: string): JobRecord | null;
@@ -199,7 +209,10 @@ export type StoreErrorCode =
   | 'store.schema-too-new'
   | 'store.migration-failed'
   | 'store.corrupt-row'
+  /** This delivery's own data is refused (a CHECK, or JSON that is not an object): not retryable. */
   | 'store.bad-input'
+  /** SQLite could not write (disk full, I/O error, locked): the same data may succeed later. */
+  | 'store.write-failed'
   | 'store.bad-transition';
 
 export class StoreError extends CodebuildRunError {
