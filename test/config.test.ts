@@ -255,14 +255,12 @@ describe('parseConfig: errors name the key, the line and the fix', () => {
       'required for kind bitbucket-dc',
     ],
     [
-      'gitea cloneToken without account',
-      HOST.replace(
-        'kind: github',
-        'kind: gitea\n    apiUrl: https://git.example.com/api/v1\n    cloneToken: ci/gitea:token',
-      ) + RULES,
+      'gitea without account',
+      HOST.replace('kind: github', 'kind: gitea\n    apiUrl: https://git.example.com/api/v1') +
+        RULES,
       'hosts.gh.account',
       2,
-      'required with cloneToken on gitea',
+      'required on gitea: git sends a token with its user name',
     ],
     [
       'previousWebhookSecret alone',

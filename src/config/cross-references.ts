@@ -35,14 +35,12 @@ export function crossReferenceIssues(config: Config): PathIssue[] {
         message: `required for kind ${host.kind}, which has no public service to default to: the API base, e.g. apiUrl: ${API_URL_EXAMPLES[host.kind]}`,
       });
     }
-    if (
-      host.cloneToken !== null &&
-      host.account === null &&
-      (host.kind === 'gitea' || host.kind === 'forgejo')
-    ) {
+    // Git over HTTPS on these hosts takes a token only with its user's name: both the clone step
+    // (cloneToken) and reading a buildspec file (apiToken) need it.
+    if (host.account === null && (host.kind === 'gitea' || host.kind === 'forgejo')) {
       issues.push({
         path: ['hosts', id, 'account'],
-        message: `required with cloneToken on ${host.kind}: git sends the token with its user name, e.g. account: ci-bot`,
+        message: `required on ${host.kind}: git sends a token with its user name, e.g. account: ci-bot`,
       });
     }
     if (host.previousWebhookSecret !== null && host.webhookSecret === null) {

@@ -61,7 +61,7 @@ export function oneLine(text: string): string {
 }
 
 /** Error codes of user errors raised before StartBuild (buildspec file, size limits, plan). */
-const USER_ERROR_CODES = /^(buildspec|git|pipeline|plan)\./;
+const USER_ERROR_CODES = /^(buildspec|config|git|pipeline|plan)\./;
 /** Reading the buildspec file failed in a way another try may not: the network, a deadline. */
 const TRANSIENT_ERROR_CODES = new Set(['git.unreachable', 'git.timeout', 'git.failed']);
 

@@ -25,7 +25,7 @@ hosts:
   gh: { kind: github, webhookSecret: { env: GH_SECRET } }
   gl: { kind: gitlab, webhookSecret: { env: GL_SECRET } }
   bb: { kind: bitbucket, webhookSecret: { env: BB_SECRET } }
-  gt: { kind: gitea, apiUrl: "http://127.0.0.1:9/api/v1", webhookSecret: { env: GT_SECRET } }
+  gt: { kind: gitea, apiUrl: "http://127.0.0.1:9/api/v1", account: ci-bot, webhookSecret: { env: GT_SECRET } }
   nosecret: { kind: github }
   missingenv: { kind: github, webhookSecret: { env: NOT_SET_ANYWHERE } }
 rules:
