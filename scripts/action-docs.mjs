@@ -1,4 +1,5 @@
-// Writes the Action's inputs and outputs tables into docs/action.md from action.yml, between
+// Writes the Action's inputs and outputs tables into README.md and docs/action.md from action.yml,
+// between
 //   <!-- action-inputs:start --> … <!-- action-inputs:end -->
 //   <!-- action-outputs:start --> … <!-- action-outputs:end -->
 // so the documentation cannot drift from the interface.
@@ -13,7 +14,10 @@ import { parse } from 'yaml';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const actionPath = join(root, 'action.yml');
 const docFlag = process.argv.indexOf('--doc');
-const docPath = docFlag > 0 ? process.argv[docFlag + 1] : join(root, 'docs', 'action.md');
+const docPaths =
+  docFlag > 0
+    ? [process.argv[docFlag + 1]]
+    : [join(root, 'README.md'), join(root, 'docs', 'action.md')];
 
 /** One table cell: one line, no pipe breaking the row. */
 const cell = (text) =>
@@ -47,7 +51,7 @@ export function tables(actionYml) {
   };
 }
 
-export function render(doc, actionYml) {
+export function render(doc, actionYml, docPath = 'the document') {
   let out = doc;
   for (const [name, table] of Object.entries(tables(actionYml))) {
     const start = `<!-- action-${name}:start -->`;
@@ -64,17 +68,21 @@ export function render(doc, actionYml) {
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
-  const doc = readFileSync(docPath, 'utf8');
-  const fresh = render(doc, readFileSync(actionPath, 'utf8'));
-  if (process.argv.includes('--check')) {
-    if (fresh !== doc) {
+  const actionYml = readFileSync(actionPath, 'utf8');
+  let stale = false;
+  for (const docPath of docPaths) {
+    const doc = readFileSync(docPath, 'utf8');
+    const fresh = render(doc, actionYml, docPath);
+    if (fresh === doc) continue;
+    if (process.argv.includes('--check')) {
       console.error(
         `${docPath}: the input/output tables differ from action.yml: run \`node scripts/action-docs.mjs\` and commit the file`,
       );
-      process.exit(1);
+      stale = true;
+    } else {
+      writeFileSync(docPath, fresh);
+      console.log(`${docPath}: tables updated from action.yml`);
     }
-  } else if (fresh !== doc) {
-    writeFileSync(docPath, fresh);
-    console.log(`${docPath}: tables updated from action.yml`);
   }
+  if (stale) process.exit(1);
 }
