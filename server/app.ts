@@ -8,6 +8,7 @@ import { type RequestIdVariables, requestId } from 'hono/request-id';
 import type { Config, HostConfig } from '../src/config.js';
 import type { Clock, Logger } from '../src/deps.js';
 import type { Store } from '../src/store/index.js';
+import { AcceptBatcher, type DeliveryAcceptor } from './accept-batcher.js';
 import type { CrashHook } from './crash.js';
 import { answerFor, describeError, HttpError } from './http-error.js';
 import { ServerMetrics } from './metrics.js';
@@ -34,6 +35,11 @@ export interface AppDeps {
   bodyLimitBytes?: number;
   /** True once shutdown began: deliveries and /readyz answer 503. */
   draining?: () => boolean;
+  /**
+   * Writes each delivery before its answer. Omitted: an AcceptBatcher over `store` (group commit).
+   * The process that closes the store passes its own, to flush it first.
+   */
+  accepts?: DeliveryAcceptor;
   /** Test-only (see crash.ts). */
   crash?: CrashHook;
 }
@@ -152,7 +158,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ),
   );
 
-  addWebhookRoute(app, deps);
+  addWebhookRoute(app, deps, deps.accepts ?? new AcceptBatcher(deps.store));
   return app;
 }
 

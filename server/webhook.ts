@@ -2,13 +2,14 @@
  * POST /webhooks/:hostId: a delivery is verified on its raw bytes, parsed, planned and written
  * durably in one transaction before the answer; the worker is then woken to start the builds.
  * Nothing slow happens before the answer: secrets are cached, the plan is pure, the write is one
- * local SQLite commit.
+ * local SQLite commit, shared with the deliveries that arrived meanwhile (accept-batcher.ts).
  */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { HostConfig } from '../src/config.js';
 import { driverFor } from '../src/forge/registry.js';
 import type { WebhookRequest } from '../src/forge/types.js';
+import type { DeliveryAcceptor } from './accept-batcher.js';
 import type { AppDeps, AppEnv } from './app.js';
 import { buildSummary, toNewJob, understand, webhookSecrets } from './delivery.js';
 import { describeError, HttpError } from './http-error.js';
@@ -25,7 +26,8 @@ function hostOf(c: Context<AppEnv>): HostConfig {
   return c.get('host') as HostConfig;
 }
 
-export function addWebhookRoute(app: Hono<AppEnv>, deps: AppDeps): void {
+/** `accepts` writes each delivery durably before its answer (one transaction per batch). */
+export function addWebhookRoute(app: Hono<AppEnv>, deps: AppDeps, accepts: DeliveryAcceptor): void {
   const maxSize = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
 
   /** Everything that needs no body: draining, the host id, the content type. */
@@ -118,7 +120,7 @@ export function addWebhookRoute(app: Hono<AppEnv>, deps: AppDeps): void {
     const { deliveryId, planned, skipped } = understood;
     c.set('deliveryId', deliveryId);
     const skippedReason = skipped.map((s) => s.reason).join('; ');
-    const accepted = deps.store.acceptDelivery({
+    const accepted = await accepts.accept({
       hostId,
       deliveryId,
       receivedAt: deps.clock.now(),

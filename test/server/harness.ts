@@ -44,7 +44,7 @@ export interface Harness {
 }
 
 export function harness(overrides: Partial<AppDeps> = {}): Harness {
-  const store = openSqliteStore({ path: ':memory:' });
+  const store = overrides.store ?? openSqliteStore({ path: ':memory:' });
   const lines: string[] = [];
   const logger = createLogger({
     level: 'debug',
