@@ -15,6 +15,7 @@ import type { LocalCodeBuild } from '../src/local/index.js';
 import { SecretReader } from '../src/secrets.js';
 import { openSqliteStore, type Store } from '../src/store/index.js';
 import { lockDataDir } from '../src/store/lock.js';
+import { AcceptBatcher } from './accept-batcher.js';
 import { createApp } from './app.js';
 import {
   type AwsClients,
@@ -127,6 +128,9 @@ export async function startServer(
 
     const store = openSqliteStore({ path: join(options.dataDir, 'server.sqlite') });
     cleanup.push(() => store.close());
+    // Deliveries share transactions (group commit); what is still queued is written before closing.
+    const accepts = new AcceptBatcher(store);
+    cleanup.push(() => accepts.close());
     // The lock makes this process the store's only user, so claims still held in it belong to a
     // process that died: release them, and its jobs resume now rather than when claims lapse.
     const resumed = store.releaseClaims(systemClock.now());
@@ -165,6 +169,7 @@ export async function startServer(
     const app = createApp({
       config,
       store,
+      accepts,
       secrets,
       worker: pipeline,
       logger: logger.child({ component: 'http' }),
