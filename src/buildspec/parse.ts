@@ -3,8 +3,9 @@
  * naming the line and the key, and the YAML document is kept so the user's content (comments,
  * order, quoting) survives when it is written back out.
  */
-import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import { CodebuildRunError } from '../errors.js';
+import { lineOfPath as lineOf } from '../yaml-lines.js';
 import { Buildspec } from './schema.js';
 
 export class BuildspecError extends CodebuildRunError {
@@ -81,23 +82,4 @@ export function parseBuildspec(text: string, source = 'buildspec'): ParsedBuilds
     );
   }
   return { spec: parsed.data, document };
-}
-
-/** The line of the deepest key (or list item) of `path` that exists in the document. */
-function lineOf(document: Document, counter: LineCounter, path: string[]): number | null {
-  for (let depth = path.length; depth > 0; depth--) {
-    const keys = path.slice(0, depth).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    // Prefer the key itself: `phase:` is on the line the user must fix, its value may be below.
-    const parent = depth === 1 ? document.contents : document.getIn(keys.slice(0, -1), true);
-    if (isMap(parent)) {
-      for (const item of parent.items) {
-        if (isScalar(item.key) && item.key.value === keys.at(-1) && item.key.range) {
-          return counter.linePos(item.key.range[0]).line;
-        }
-      }
-    }
-    const node = document.getIn(keys, true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
-  }
-  return null;
 }

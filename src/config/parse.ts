@@ -3,9 +3,10 @@
  * found, in syntax, shape or cross-references, comes back in one ConfigError, each line naming
  * the key, its line in the file, what is wrong and the fix.
  */
-import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { CodebuildRunError } from '../errors.js';
+import { lineOfPath as lineOf } from '../yaml-lines.js';
 import { crossReferenceIssues, type PathIssue } from './cross-references.js';
 import { type Config, ConfigSchema } from './schema.js';
 
@@ -231,30 +232,4 @@ export function keyPath(path: (string | number)[]): string {
       return `[${JSON.stringify(part)}]`;
     })
     .join('');
-}
-
-/** The line of the deepest key (or list item) of `path` present in the document. */
-function lineOf(
-  document: Document,
-  counter: LineCounter,
-  path: (string | number)[],
-): number | null {
-  for (let depth = path.length; depth > 0; depth--) {
-    const keys = path.slice(0, depth);
-    // The key's own line is where the user looks: its value may start lines below.
-    const parent = depth === 1 ? document.contents : document.getIn(keys.slice(0, -1), true);
-    if (isMap(parent)) {
-      for (const item of parent.items) {
-        if (isScalar(item.key) && item.key.value === keys.at(-1) && item.key.range) {
-          return counter.linePos(item.key.range[0]).line;
-        }
-      }
-    }
-    const node = document.getIn(keys, true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
-  }
-  // A missing top-level key has no line; the whole file's problems start at its top.
-  return path.length === 0 && isNode(document.contents) && document.contents.range
-    ? counter.linePos(document.contents.range[0]).line
-    : null;
 }

@@ -1,8 +1,16 @@
 /** Helpers for drivers turning a verified body into host-neutral events. */
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { WebhookPayloadError } from '../errors.js';
 import type { WebhookRequest } from './types.js';
+
+/** A full object id: SHA-1 (40 hex) or SHA-256 (64 hex); hosts serve repositories of both. */
+export const GitObjectId = z
+  .string()
+  .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'not a git object id');
+
+/** Clone and web URLs: http(s) only, so no other git transport sneaks in (self-hosted may be http). */
+export const HttpUrl = z.url({ protocol: /^https?$/ });
 
 /** A deleted ref is reported with an all-zero sha: 40 digits (SHA-1) or 64 (SHA-256). */
 export function isZeroSha(sha: string | null | undefined): boolean {

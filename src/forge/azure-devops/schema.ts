@@ -1,15 +1,6 @@
 /** The parts of an Azure DevOps service hook event (and its `git.push` resource) this driver reads. */
 import { z } from 'zod';
-
-/** A full object id: SHA-1 (40 hex) or SHA-256 (64 hex). */
-export const GitObjectId = z
-  .string()
-  .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'not a git object id');
-export type GitObjectId = z.infer<typeof GitObjectId>;
-
-/** Clone and web URLs: http(s) only (Azure DevOps Server may be plain http). */
-export const HttpUrl = z.url({ protocol: /^https?$/ });
-export type HttpUrl = z.infer<typeof HttpUrl>;
+import { GitObjectId, HttpUrl } from '../payload.js';
 
 /** The envelope every service hook event shares. */
 export const AzureServiceHookEvent = z.object({

@@ -1,15 +1,6 @@
 /** The parts of Gitea's (and Forgejo's) `push` payload this driver reads. */
 import { z } from 'zod';
-
-/** A full object id: SHA-1 (40 hex) or SHA-256 (64 hex); Forgejo and Gitea host both. */
-export const GitObjectId = z
-  .string()
-  .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'not a git object id');
-export type GitObjectId = z.infer<typeof GitObjectId>;
-
-/** Clone and web URLs: http(s) only. Self-hosted instances may well be plain http. */
-export const HttpUrl = z.url({ protocol: /^https?$/ });
-export type HttpUrl = z.infer<typeof HttpUrl>;
+import { GitObjectId, HttpUrl } from '../payload.js';
 
 /** Gitea is written in Go: an empty list may arrive as null. */
 const PathList = z

@@ -1,15 +1,6 @@
 /** The parts of GitHub's `push` payload this driver reads; everything else is dropped. */
 import { z } from 'zod';
-
-/** A full object id: SHA-1 (40 hex) or SHA-256 (64 hex). */
-export const GitObjectId = z
-  .string()
-  .regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'not a git object id');
-export type GitObjectId = z.infer<typeof GitObjectId>;
-
-/** Clone and web URLs: http(s) only, so no other git transport sneaks in. */
-export const HttpUrl = z.url({ protocol: /^https?$/ });
-export type HttpUrl = z.infer<typeof HttpUrl>;
+import { GitObjectId, HttpUrl } from '../payload.js';
 
 export const GitHubCommit = z.object({
   id: GitObjectId,

@@ -7349,10 +7349,30 @@ var require_dist = __commonJS({
 });
 
 // src/buildspec/inject.ts
-var import_yaml2 = __toESM(require_dist(), 1);
+var import_yaml3 = __toESM(require_dist(), 1);
 
 // src/buildspec/parse.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+
+// src/yaml-lines.ts
 var import_yaml = __toESM(require_dist(), 1);
+function lineOfPath(document, counter, path) {
+  const keys = path.map((k) => typeof k === "string" && /^\d+$/.test(k) ? Number(k) : k);
+  for (let depth = keys.length; depth > 0; depth--) {
+    const prefix = keys.slice(0, depth);
+    const parent = depth === 1 ? document.contents : document.getIn(prefix.slice(0, -1), true);
+    if ((0, import_yaml.isMap)(parent)) {
+      for (const item of parent.items) {
+        if ((0, import_yaml.isScalar)(item.key) && item.key.value === prefix.at(-1) && item.key.range) {
+          return counter.linePos(item.key.range[0]).line;
+        }
+      }
+    }
+    const node = document.getIn(prefix, true);
+    if ((0, import_yaml.isNode)(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return keys.length === 0 && (0, import_yaml.isNode)(document.contents) && document.contents.range ? counter.linePos(document.contents.range[0]).line : null;
+}
 
 // src/buildspec/schema.ts
 var PHASE_NAMES = ["install", "pre_build", "build", "post_build"];
@@ -7409,8 +7429,8 @@ var BuildspecError = class extends CodebuildRunError {
   key;
 };
 function parseBuildspec(text, source = "buildspec") {
-  const lineCounter = new import_yaml.LineCounter();
-  const document = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new import_yaml2.LineCounter();
+  const document = (0, import_yaml2.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntax = document.errors[0];
   if (syntax) {
     const line = lineCounter.linePos(syntax.pos[0]).line;
@@ -7436,7 +7456,7 @@ function parseBuildspec(text, source = "buildspec") {
     throw new BuildspecError(
       `${source}: version must be 0.2 (found ${version ? `"${version}"` : "none"}): ${hint}`,
       source,
-      lineOf(document, lineCounter, ["version"]),
+      lineOfPath(document, lineCounter, ["version"]),
       "version"
     );
   }
@@ -7454,29 +7474,13 @@ function parseBuildspec(text, source = "buildspec") {
     }
     const key = path.join(".");
     throw new BuildspecError(
-      `${source}: line ${lineOf(document, lineCounter, path) ?? "?"}: ${key}: ${message}`,
+      `${source}: line ${lineOfPath(document, lineCounter, path) ?? "?"}: ${key}: ${message}`,
       source,
-      lineOf(document, lineCounter, path),
+      lineOfPath(document, lineCounter, path),
       key
     );
   }
   return { spec: parsed.data, document };
-}
-function lineOf(document, counter, path) {
-  for (let depth = path.length; depth > 0; depth--) {
-    const keys = path.slice(0, depth).map((k) => /^\d+$/.test(k) ? Number(k) : k);
-    const parent = depth === 1 ? document.contents : document.getIn(keys.slice(0, -1), true);
-    if ((0, import_yaml.isMap)(parent)) {
-      for (const item of parent.items) {
-        if ((0, import_yaml.isScalar)(item.key) && item.key.value === keys.at(-1) && item.key.range) {
-          return counter.linePos(item.key.range[0]).line;
-        }
-      }
-    }
-    const node = document.getIn(keys, true);
-    if ((0, import_yaml.isNode)(node) && node.range) return counter.linePos(node.range[0]).line;
-  }
-  return null;
 }
 
 // src/buildspec/prelude.ts
@@ -7655,47 +7659,47 @@ function injectClonePrelude(buildspec, source) {
   const prelude = clonePreludeScript({ submodules: source.submodules, lfs: source.lfs });
   const document = buildspec.document.clone();
   const root = document.contents;
-  if (!(0, import_yaml2.isMap)(root)) {
+  if (!(0, import_yaml3.isMap)(root)) {
     throw new CodebuildRunError("a buildspec must be a YAML mapping", "buildspec.invalid");
   }
   root.flow = false;
   const existing = ownChild(document, root, "phases");
-  const phases = (0, import_yaml2.isMap)(existing) ? existing : new import_yaml2.YAMLMap();
+  const phases = (0, import_yaml3.isMap)(existing) ? existing : new import_yaml3.YAMLMap();
   if (phases !== existing) root.set("phases", phases);
   phases.flow = false;
   for (const name of PHASE_NAMES) {
     const phase = ownChild(document, phases, name);
-    if ((0, import_yaml2.isMap)(phase)) {
+    if ((0, import_yaml3.isMap)(phase)) {
       ownChild(document, phase, "commands");
       ownChild(document, phase, "finally");
     }
   }
   let guards = 0;
   const found = phases.get("install", true);
-  const install = (0, import_yaml2.isMap)(found) ? found : new import_yaml2.YAMLMap();
+  const install = (0, import_yaml3.isMap)(found) ? found : new import_yaml3.YAMLMap();
   if (install !== found) {
-    install.set("commands", new import_yaml2.YAMLSeq());
-    phases.items.unshift(new import_yaml2.Pair(new import_yaml2.Scalar("install"), install));
+    install.set("commands", new import_yaml3.YAMLSeq());
+    phases.items.unshift(new import_yaml3.Pair(new import_yaml3.Scalar("install"), install));
   }
   install.flow = false;
   const installCommands = install.get("commands", true);
-  if (!(0, import_yaml2.isSeq)(installCommands)) {
+  if (!(0, import_yaml3.isSeq)(installCommands)) {
     throw new CodebuildRunError(
       "buildspec phases.install.commands must be a list",
       "buildspec.invalid"
     );
   }
   installCommands.flow = false;
-  const step = new import_yaml2.Scalar(prelude);
-  step.type = import_yaml2.Scalar.BLOCK_LITERAL;
+  const step = new import_yaml3.Scalar(prelude);
+  step.type = import_yaml3.Scalar.BLOCK_LITERAL;
   installCommands.items.unshift(step);
   for (const name of PHASE_NAMES) {
     const phase = phases.get(name, true);
-    if (!(0, import_yaml2.isMap)(phase)) continue;
+    if (!(0, import_yaml3.isMap)(phase)) continue;
     for (const list of name === "install" ? ["finally"] : ["commands", "finally"]) {
       const commands = phase.get(list, true);
-      if (!(0, import_yaml2.isSeq)(commands)) continue;
-      commands.items.unshift(new import_yaml2.Scalar(cloneGuardCommand));
+      if (!(0, import_yaml3.isSeq)(commands)) continue;
+      commands.items.unshift(new import_yaml3.Scalar(cloneGuardCommand));
       guards++;
     }
   }
@@ -7713,11 +7717,11 @@ function injectClonePrelude(buildspec, source) {
   return { buildspec: text, environmentVariables };
 }
 function ownChild(document, map, key) {
-  const pair = map.items.find((item) => ((0, import_yaml2.isScalar)(item.key) ? item.key.value : item.key) === key);
+  const pair = map.items.find((item) => ((0, import_yaml3.isScalar)(item.key) ? item.key.value : item.key) === key);
   if (!pair) return void 0;
-  if ((0, import_yaml2.isAlias)(pair.value)) {
+  if ((0, import_yaml3.isAlias)(pair.value)) {
     const target = pair.value.resolve(document);
-    if ((0, import_yaml2.isCollection)(target) || (0, import_yaml2.isScalar)(target)) {
+    if ((0, import_yaml3.isCollection)(target) || (0, import_yaml3.isScalar)(target)) {
       const copy = target.clone();
       copy.anchor = void 0;
       pair.value = copy;

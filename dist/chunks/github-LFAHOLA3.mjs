@@ -68,6 +68,8 @@ function verifyHmacSha256(request, secrets, options) {
 
 // src/forge/payload.ts
 import { createHash as createHash2 } from "node:crypto";
+var GitObjectId = external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a git object id");
+var HttpUrl = external_exports.url({ protocol: /^https?$/ });
 function isZeroSha(sha) {
   return typeof sha === "string" && /^0+$/.test(sha) && (sha.length === 40 || sha.length === 64);
 }
@@ -112,8 +114,6 @@ function truncate(text, limit) {
 }
 
 // src/forge/github/schema.ts
-var GitObjectId = external_exports.string().regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, "not a git object id");
-var HttpUrl = external_exports.url({ protocol: /^https?$/ });
 var GitHubCommit = external_exports.object({
   id: GitObjectId,
   message: external_exports.string(),
