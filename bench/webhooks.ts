@@ -1,12 +1,17 @@
 /**
  * Webhook receiving, side by side with a peer: `npx tsx bench/webhooks.ts [--rates 100,250,500]
- * [--seconds 5]`.
+ * [--seconds 5] [--store-dir DIR] [--max-batch N]`.
  *
  * - ours: codebuild-run's createApp on @hono/node-server: verify the signature, parse, plan,
- *   write the delivery and its job to SQLite (WAL, synchronous=FULL: fsynced), log a JSON line
- *   and answer 202.
+ *   write the delivery and its job to SQLite (WAL, synchronous=FULL: fsynced before the answer),
+ *   log a JSON line and answer 202. Writes go through the server's AcceptBatcher (group commit):
+ *   the deliveries that arrive while one commit is fsyncing share the next, so the figure
+ *   "deliveries/commit" says how much sharing the rate caused (1.00: one fsync per delivery).
  *   The worker is a no-op here: what is measured is the answer, as a git host sees it.
- * - peer: @octokit/webhooks' createNodeMiddleware on node:http: verify and parse only.
+ * - peer: @octokit/webhooks' createNodeMiddleware on node:http: verify and parse only, no write.
+ *
+ * "commit p99 ms" is how long one of those transactions blocked the event loop (fsync included):
+ * a delivery cannot be answered sooner, and the deliveries arriving meanwhile wait for it.
  *
  * Each server runs in a child process of its own (one at a time, the machine has 2 cores); this
  * process sends signed GitHub push deliveries (the real payload, each with its own delivery id
@@ -14,6 +19,8 @@
  * latency counts from when a request was due, so a slow server cannot hide its queue).
  * Bounded: every rate runs `--seconds` and then waits at most 10 s for the stragglers.
  * `--store-dir DIR` puts our SQLite file elsewhere (e.g. /dev/shm, to see what fsync costs).
+ * `--max-batch 1` writes each delivery in a transaction of its own, as the server did before
+ * group commit: run it beside the default to see what the sharing buys on this disk.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -42,9 +49,19 @@ const STRAGGLER_WAIT_MS = 10_000;
 
 type Kind = 'ours' | 'peer';
 
+/** How long each store transaction took, the event loop blocked (ours; the peer writes nothing). */
+let commitMs: number[] = [];
+
 // ---- the servers (child processes) -------------------------------------------------------
 
-async function serveOurs(storeDir: string): Promise<number> {
+/** How the child runs our server. */
+interface Setup {
+  storeDir: string;
+  /** Deliveries per transaction at most; undefined: the server's own default. */
+  maxBatch: number | undefined;
+}
+
+async function serveOurs({ storeDir, maxBatch }: Setup): Promise<number> {
   const { serve } = await import('@hono/node-server');
   const { parseConfig } = await import('../src/config.js');
   const { systemClock } = await import('../src/deps.js');
@@ -52,6 +69,7 @@ async function serveOurs(storeDir: string): Promise<number> {
   const { pino } = await import('pino');
   const { openSqliteStore } = await import('../src/store/index.js');
   const { createApp } = await import('../server/app.js');
+  const { AcceptBatcher } = await import('../server/accept-batcher.js');
   const { createSecretResolver } = await import('../server/secrets.js');
   const dir = mkdtempSync(join(storeDir, 'bench-webhooks-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -64,9 +82,24 @@ async function serveOurs(storeDir: string): Promise<number> {
     ].join('\n'),
     'bench.yml',
   );
+  const store = openSqliteStore({ path: join(dir, 'server.sqlite') });
+  const accepts = new AcceptBatcher(
+    {
+      acceptDeliveries: (batch) => {
+        const started = performance.now();
+        try {
+          return store.acceptDeliveries(batch);
+        } finally {
+          commitMs.push(performance.now() - started);
+        }
+      },
+    },
+    maxBatch,
+  );
   const app = createApp({
     config,
-    store: openSqliteStore({ path: join(dir, 'server.sqlite') }),
+    store,
+    accepts,
     secrets: createSecretResolver({ env: { BENCH_SECRET: SECRET }, reader: null }),
     worker: { wake() {} },
     // A JSON line per request, as serve writes them (to /dev/null here, not to the terminal).
@@ -95,18 +128,21 @@ async function servePeer(): Promise<number> {
   );
 }
 
-async function runChild(kind: Kind, storeDir: string): Promise<void> {
-  const port = kind === 'ours' ? await serveOurs(storeDir) : await servePeer();
+async function runChild(kind: Kind, setup: Setup): Promise<void> {
+  const port = kind === 'ours' ? await serveOurs(setup) : await servePeer();
   let peakRss = process.memoryUsage().rss;
   let cpuFrom = process.cpuUsage();
   setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50).unref();
   process.on('message', (message) => {
-    if (message === 'measure') cpuFrom = process.cpuUsage();
+    if (message === 'measure') {
+      cpuFrom = process.cpuUsage();
+      commitMs = [];
+    }
     if (message === 'report') {
       const cpu = process.cpuUsage(cpuFrom);
-      process.send?.({ peakRss, cpuMs: (cpu.user + cpu.system) / 1000 });
+      process.send?.({ peakRss, cpuMs: (cpu.user + cpu.system) / 1000, commitMs });
     }
     if (message === 'exit') process.exit(0);
   });
@@ -120,8 +156,9 @@ interface Started {
   port: number;
 }
 
-function startServer(kind: Kind, storeDir: string): Promise<Started> {
+function startServer(kind: Kind, { storeDir, maxBatch }: Setup): Promise<Started> {
   const args = ['--import', 'tsx', here, '--serve', kind, '--store-dir', storeDir];
+  if (maxBatch !== undefined) args.push('--max-batch', String(maxBatch));
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -283,11 +320,15 @@ interface Row {
   p99: number;
   failed: number;
   cpuMsPerRequest: number;
+  /** Deliveries per store transaction; null for the peer, which writes nothing. */
+  perCommit: number | null;
+  /** The 99th percentile of one store transaction's time (fsync included); null for the peer. */
+  commitP99: number | null;
   peakRssMb: number;
 }
 
-async function measure(kind: Kind, rate: number, seconds: number, storeDir: string): Promise<Row> {
-  const server = await startServer(kind, storeDir);
+async function measure(kind: Kind, rate: number, seconds: number, setup: Setup): Promise<Row> {
+  const server = await startServer(kind, setup);
   // One pool of keep-alive connections for the warm-up and the run, as a busy host keeps them.
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   try {
@@ -296,7 +337,10 @@ async function measure(kind: Kind, rate: number, seconds: number, storeDir: stri
     const batch = deliveries(rate * seconds, `${kind}-${rate}`);
     server.child.send('measure');
     const result = await load(agent, server.port, rate, seconds, batch);
-    const usage = await ask<{ peakRss: number; cpuMs: number }>(server.child, 'report');
+    const usage = await ask<{ peakRss: number; cpuMs: number; commitMs: number[] }>(
+      server.child,
+      'report',
+    );
     const sorted = [...result.latencies].sort((a, b) => a - b);
     return {
       rate,
@@ -306,6 +350,14 @@ async function measure(kind: Kind, rate: number, seconds: number, storeDir: stri
       p99: percentile(sorted, 99),
       failed: result.failed,
       cpuMsPerRequest: usage.cpuMs / result.sent,
+      perCommit: usage.commitMs.length > 0 ? result.ok / usage.commitMs.length : null,
+      commitP99:
+        usage.commitMs.length > 0
+          ? percentile(
+              [...usage.commitMs].sort((a, b) => a - b),
+              99,
+            )
+          : null,
       peakRssMb: usage.peakRss / 1024 / 1024,
     };
   } finally {
@@ -316,12 +368,14 @@ async function measure(kind: Kind, rate: number, seconds: number, storeDir: stri
 
 function table(rows: Row[]): string {
   const out = [
-    '| rate/s | server | ok/s | p50 ms | p99 ms | failed | CPU ms/req | peak RSS MB |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| rate/s | server | ok/s | p50 ms | p99 ms | failed | CPU ms/req | deliveries/commit | commit p99 ms | peak RSS MB |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
+    const perCommit = row.perCommit === null ? '-' : row.perCommit.toFixed(2);
+    const commitP99 = row.commitP99 === null ? '-' : row.commitP99.toFixed(2);
     out.push(
-      `| ${row.rate} | ${row.kind} | ${row.throughput.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${row.failed} | ${row.cpuMsPerRequest.toFixed(2)} | ${row.peakRssMb.toFixed(0)} |`,
+      `| ${row.rate} | ${row.kind} | ${row.throughput.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ${row.failed} | ${row.cpuMsPerRequest.toFixed(2)} | ${perCommit} | ${commitP99} | ${row.peakRssMb.toFixed(0)} |`,
     );
   }
   out.push(
@@ -346,10 +400,16 @@ async function main(): Promise<void> {
       rates: { type: 'string', default: '100,250,500' },
       seconds: { type: 'string', default: '5' },
       'store-dir': { type: 'string', default: tmpdir() },
+      'max-batch': { type: 'string' },
     },
   });
   const storeDir = values['store-dir'];
-  if (values.serve === 'ours' || values.serve === 'peer') return runChild(values.serve, storeDir);
+  const maxBatch = values['max-batch'] === undefined ? undefined : Number(values['max-batch']);
+  if (maxBatch !== undefined && !(Number.isInteger(maxBatch) && maxBatch >= 1)) {
+    throw new Error('--max-batch: a whole number of deliveries per transaction, 1 or more');
+  }
+  const setup: Setup = { storeDir, maxBatch };
+  if (values.serve === 'ours' || values.serve === 'peer') return runChild(values.serve, setup);
   const rates = values.rates.split(',').map(Number);
   const seconds = Number(values.seconds);
   if (rates.some((r) => !(r > 0 && r <= 5000)) || !(seconds > 0 && seconds <= 60)) {
@@ -359,12 +419,12 @@ async function main(): Promise<void> {
   for (const rate of rates) {
     for (const kind of ['ours', 'peer'] as const) {
       process.stderr.write(`${kind} at ${rate}/s for ${seconds} s…\n`);
-      rows.push(await measure(kind, rate, seconds, storeDir));
+      rows.push(await measure(kind, rate, seconds, setup));
     }
   }
   process.stdout.write(
     `Signed GitHub push deliveries (${readFileSync(FIXTURE).length} bytes) over loopback, ${seconds} s per rate, open loop; store in ${storeDir}.\n` +
-      'ours: verify + parse + plan + durable SQLite write + 202; peer: @octokit/webhooks createNodeMiddleware, verify + parse.\n\n' +
+      `ours: verify + parse + plan + durable SQLite write (${maxBatch === 1 ? 'one transaction per delivery' : `group commit, at most ${maxBatch ?? 'the default'} per transaction`}) + 202; peer: @octokit/webhooks createNodeMiddleware, verify + parse.\n\n` +
       `${table(rows)}\n`,
   );
 }
