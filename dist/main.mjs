@@ -237,7 +237,7 @@ var readFileOrNull = (path) => {
 };
 var FULL_SHA2 = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 var CLONE_VARIABLE_PREFIX = "CBR_";
-var buildspecModule = () => import("./chunks/buildspec-5DPBNA7Q.mjs");
+var buildspecModule = () => import("./chunks/buildspec-GLHI3ZRW.mjs");
 function workspacePath(context, path, why) {
   if (!context.workspace) {
     throw new RunnerContextError(
@@ -324,7 +324,7 @@ async function planClone(settings, context, readFile) {
   }
   const [{ parseBuildspec, injectClonePrelude }, { githubDriver }] = await Promise.all([
     buildspecModule(),
-    import("./chunks/github-LFAHOLA3.mjs")
+    import("./chunks/github-OVX4NZZ7.mjs")
   ]);
   const parsed = parseBuildspec(text, name);
   const injected = injectClonePrelude(parsed, {

@@ -2,7 +2,7 @@
 // Not minified, so a change to dist/ reads as a diff in review; esbuild's output is a pure
 // function of the sources and the lockfile, so CI can rebuild and compare (.ci/run).
 import { existsSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const entries = ['action/main.ts', 'action/post.ts'].filter((f) => existsSync(f));
@@ -22,13 +22,18 @@ const englishOnlyZod = {
   setup(build) {
     build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
       /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)
-        ? { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-en' }
+        ? {
+            // Relative to the checkout: the path is printed in the bundle, which must be the same
+            // wherever it is built.
+            path: relative(process.cwd(), join(dirname(args.importer), '..', 'locales', 'en.js')),
+            namespace: 'zod-en',
+          }
         : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      contents: "export { default as en } from './en.js';",
       loader: 'js',
-      resolveDir: dirname(args.path),
+      resolveDir: dirname(resolve(args.path)),
     }));
   },
 };

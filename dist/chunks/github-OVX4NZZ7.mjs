@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);
 import {
   external_exports
-} from "./chunk-QGT4RUHU.mjs";
+} from "./chunk-AGLILIHY.mjs";
 import {
   CodebuildRunError,
   HostApiError,
