@@ -20,7 +20,10 @@
  * Bounded: every rate runs `--seconds` and then waits at most 10 s for the stragglers.
  * `--store-dir DIR` puts our SQLite file elsewhere (e.g. /dev/shm, to see what fsync costs).
  * `--max-batch 1` writes each delivery in a transaction of its own, as the server did before
- * group commit: run it beside the default to see what the sharing buys on this disk.
+ * group commit: run it beside the default to see what the sharing buys on this disk. On a quiet
+ * disk (commits of 1-3 ms) the two are alike; the difference is on a busy one (another process
+ * fsyncing large files, commits of ~30 ms): one fsync per delivery then falls behind at 500/s and
+ * its queue grows for as long as the load lasts, while shared commits keep up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
