@@ -1,13 +1,14 @@
 /**
  * Reading the secrets the server itself needs (webhook secrets, API tokens) from Secrets
  * Manager. A reference is `secret-id[:json-key[:version-stage[:version-id]]]`, as CodeBuild
- * reads it, with ARNs' own colons understood. Values are cached for a while so a burst of
- * deliveries makes one request; a token the host refuses is re-read once (it may have rotated).
+ * reads it, with ARNs' own colons understood. Values are cached and refreshed in the background,
+ * so a delivery never waits on Secrets Manager for a secret it has read before; a token the host
+ * refuses is re-read once (it may have rotated).
  * No error message ever contains a secret's value.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecretReference, type SecretReference } from './config/secret-reference.js';
-import type { Clock } from './deps.js';
+import { type Clock, type Logger, silentLogger } from './deps.js';
 import { CodebuildRunError, HostApiError } from './errors.js';
 
 export class SecretReadError extends CodebuildRunError {
@@ -21,26 +22,53 @@ export class SecretReadError extends CodebuildRunError {
   }
 }
 
-/** How long a value is reused before Secrets Manager is asked again. */
+/** How long a value is served without asking Secrets Manager again. */
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000;
+/**
+ * How old a value may get while refreshes keep failing. Past it a read waits for Secrets Manager
+ * and fails with it: serving a value for ever would hide a secret that was deleted or revoked.
+ */
+export const DEFAULT_SECRET_MAX_STALE_MS = 60 * 60_000;
+/** After a failed background refresh, the next try waits this long: one warning, not one per read. */
+const REFRESH_RETRY_MS = 30_000;
 
 interface Fetched {
   /** SecretString, or null when the secret holds only binary data. */
   text: string | null;
-  expiresAt: number;
+  fetchedAt: number;
+  /** Set after a failed background refresh: no new refresh starts before then. */
+  retryRefreshAt?: number;
 }
 
+/**
+ * Stale-while-revalidate: within the TTL a value comes from the cache; past it the cached value is
+ * still answered at once while one request per secret refreshes it in the background, because the
+ * webhook server resolves a secret on every delivery and must answer in milliseconds. Only a value
+ * older than `maxStaleMs` (or none at all) makes a read wait for Secrets Manager.
+ */
 export class SecretReader {
   readonly #client: SecretsManagerClient;
   readonly #clock: Clock;
+  readonly #logger: Logger;
   readonly #ttlMs: number;
+  readonly #maxStaleMs: number;
   readonly #cache = new Map<string, Fetched>();
   readonly #inflight = new Map<string, Promise<Fetched>>();
 
-  constructor(deps: { client: SecretsManagerClient; clock: Clock; ttlMs?: number }) {
+  constructor(deps: {
+    client: SecretsManagerClient;
+    clock: Clock;
+    /** Where a failed background refresh is reported (at warn, with the secret id, never the value). */
+    logger?: Logger;
+    ttlMs?: number;
+    /** The oldest value served, counted from when it was read; at least `ttlMs`. */
+    maxStaleMs?: number;
+  }) {
     this.#client = deps.client;
     this.#clock = deps.clock;
+    this.#logger = deps.logger ?? silentLogger;
     this.#ttlMs = deps.ttlMs ?? DEFAULT_SECRET_TTL_MS;
+    this.#maxStaleMs = Math.max(this.#ttlMs, deps.maxStaleMs ?? DEFAULT_SECRET_MAX_STALE_MS);
   }
 
   /** The value `reference` points to; throws SecretReadError naming the secret and the fix. */
@@ -48,10 +76,20 @@ export class SecretReader {
     const parsed = parse(reference);
     const key = cacheKey(parsed);
     const cached = this.#cache.get(key);
-    const fetched =
-      cached && this.#clock.now() < cached.expiresAt
-        ? cached
-        : await this.#fetchShared(key, parsed);
+    if (cached) {
+      const age = this.#clock.now() - cached.fetchedAt;
+      if (age < this.#ttlMs) return extract(cached.text, parsed);
+      if (age < this.#maxStaleMs) {
+        this.#refreshInBackground(key, parsed, cached);
+        return extract(cached.text, parsed);
+      }
+    }
+    let fetched: Fetched;
+    try {
+      fetched = await this.#fetchShared(key, parsed);
+    } catch (error) {
+      throw cached && error instanceof SecretReadError ? this.#tooStale(error, cached) : error;
+    }
     return extract(fetched.text, parsed);
   }
 
@@ -60,6 +98,38 @@ export class SecretReader {
     const key = cacheKey(parse(reference));
     this.#cache.delete(key);
     this.#inflight.delete(key);
+  }
+
+  /** Starts a refresh unless one is running or a failed one is still cooling down. */
+  #refreshInBackground(key: string, reference: SecretReference, cached: Fetched): void {
+    if (this.#inflight.has(key)) return;
+    if (cached.retryRefreshAt !== undefined && this.#clock.now() < cached.retryRefreshAt) return;
+    this.#fetchShared(key, reference).catch((error: unknown) => {
+      if (this.#cache.get(key) === cached) {
+        cached.retryRefreshAt = this.#clock.now() + REFRESH_RETRY_MS;
+      }
+      // SecretReadError messages name the secret, never its value.
+      this.#logger.warn(
+        {
+          secretId: reference.secretId,
+          code: error instanceof SecretReadError ? error.code : undefined,
+          error: error instanceof Error ? error.message : String(error),
+          valueAgeMs: this.#clock.now() - cached.fetchedAt,
+        },
+        'refreshing a secret from Secrets Manager failed; the cached value is still used',
+      );
+    });
+  }
+
+  /** The failure of a read that had only a value too old to serve, saying why it was not used. */
+  #tooStale(error: SecretReadError, cached: Fetched): SecretReadError {
+    const minutes = Math.round((this.#clock.now() - cached.fetchedAt) / 60_000);
+    const limit = Math.round(this.#maxStaleMs / 60_000);
+    return new SecretReadError(
+      `${error.message} (the value read ${minutes} min ago is past the ${limit} min limit for serving a value Secrets Manager cannot confirm, so it is not used)`,
+      error.code,
+      error.secretId,
+    );
   }
 
   /** Concurrent reads of one secret share one request. */
@@ -88,7 +158,7 @@ export class SecretReader {
           VersionId: reference.versionId ?? undefined,
         }),
       );
-      return { text: answer.SecretString ?? null, expiresAt: this.#clock.now() + this.#ttlMs };
+      return { text: answer.SecretString ?? null, fetchedAt: this.#clock.now() };
     } catch (error) {
       throw await this.#explain(error, reference);
     }

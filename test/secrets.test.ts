@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Logger } from '../src/deps.js';
 import { HostApiError } from '../src/errors.js';
 import { SecretReadError, SecretReader, withTokenRefresh } from '../src/secrets.js';
 import { type FakeClock, fakeClock } from './support/fake-clock.js';
@@ -39,6 +40,42 @@ beforeEach(() => {
   clock = fakeClock();
   reader = new SecretReader({ client, clock, ttlMs: 60_000 });
 });
+
+/** Holds the fake's answers; whatever a test leaves held is released after it. */
+const releases: Array<() => void> = [];
+function holdAnswers(): () => void {
+  const release = fake.hold();
+  releases.push(release);
+  return release;
+}
+afterEach(() => {
+  for (const release of releases.splice(0)) release();
+});
+
+interface LoggedLine {
+  level: string;
+  fields: object;
+  message: string | undefined;
+}
+
+function recordingLogger(lines: LoggedLine[]): Logger {
+  const at =
+    (level: string) =>
+    (fields: object, message?: string): void => {
+      lines.push({ level, fields, message });
+    };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
+  return logger;
+}
+
+/** Bounded wait for something the reader does in the background. */
+const soon = { timeout: 3_000, interval: 5 };
 
 async function errorOf(promise: Promise<unknown>): Promise<SecretReadError> {
   try {
@@ -85,14 +122,6 @@ describe('SecretReader.read', () => {
     expect(await reader.read('ci/github:webhook')).toBe('wh-v4lue');
     expect(await reader.read('ci/github:token')).toBe(TOKEN);
     expect(fake.requests).toHaveLength(1);
-  });
-
-  it('asks again once the TTL has passed, and sees a rotated value', async () => {
-    await reader.read('ci/github:token');
-    fake.put('ci/github', { text: JSON.stringify({ token: 'rotated' }) });
-    await clock.sleep(60_000);
-    expect(await reader.read('ci/github:token')).toBe('rotated');
-    expect(fake.requests).toHaveLength(2);
   });
 
   it('shares one request between concurrent reads', async () => {
@@ -191,6 +220,125 @@ describe('SecretReader.read', () => {
   });
 });
 
+describe('SecretReader past the TTL', () => {
+  const ROTATED = 'r0tat3d-v4lue';
+
+  it('answers the cached value at once, refreshes it with one request, then answers the new one', async () => {
+    await reader.read('ci/github:token');
+    fake.put('ci/github', { text: JSON.stringify({ token: ROTATED, webhook: 'wh-v4lue' }) });
+    await clock.sleep(60_000);
+    const release = holdAnswers();
+    // Secrets Manager does not answer while held, so these reads can only come from the cache.
+    expect(await reader.read('ci/github:token')).toBe(TOKEN);
+    expect(await reader.read('ci/github:webhook')).toBe('wh-v4lue');
+    expect(await reader.read('ci/github:token')).toBe(TOKEN);
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2), soon);
+    release();
+    await vi.waitFor(async () => expect(await reader.read('ci/github:token')).toBe(ROTATED), soon);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('keeps answering the cached value when the refresh fails, and warns without the value', async () => {
+    const lines: LoggedLine[] = [];
+    reader = new SecretReader({ client, clock, ttlMs: 60_000, logger: recordingLogger(lines) });
+    await reader.read('ci/plain');
+    fake.put('ci/plain', { text: ROTATED, denied: true });
+    await clock.sleep(60_000);
+    const release = holdAnswers();
+    for (let i = 0; i < 3; i++) expect(await reader.read('ci/plain')).toBe(TOKEN);
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2), soon);
+    release();
+    await vi.waitFor(() => expect(lines.length).toBeGreaterThan(0), soon);
+    // One refresh in flight, so one warning however many reads came while it ran.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'warn',
+      fields: {
+        secretId: 'ci/plain',
+        code: 'secret.access-denied',
+        error: expect.stringContaining('access to secret "ci/plain" was denied'),
+      },
+    });
+    expect(JSON.stringify(lines)).not.toContain(TOKEN);
+    expect(JSON.stringify(lines)).not.toContain(ROTATED);
+    expect(await reader.read('ci/plain')).toBe(TOKEN);
+  });
+
+  it('retries a failed refresh no sooner than 30 s later, not on every read', async () => {
+    const lines: LoggedLine[] = [];
+    reader = new SecretReader({ client, clock, ttlMs: 60_000, logger: recordingLogger(lines) });
+    await reader.read('ci/plain');
+    fake.put('ci/plain', { text: ROTATED, denied: true });
+    await clock.sleep(60_000);
+    await reader.read('ci/plain');
+    await vi.waitFor(() => expect(lines).toHaveLength(1), soon);
+    await clock.sleep(29_999);
+    for (let i = 0; i < 5; i++) expect(await reader.read('ci/plain')).toBe(TOKEN);
+    expect(fake.requests).toHaveLength(2);
+    fake.put('ci/plain', { text: ROTATED });
+    await clock.sleep(1);
+    expect(await reader.read('ci/plain')).toBe(TOKEN);
+    await vi.waitFor(async () => expect(await reader.read('ci/plain')).toBe(ROTATED), soon);
+    expect(fake.requests).toHaveLength(3);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('past maxStaleMs waits for Secrets Manager and says why the old value was not used', async () => {
+    reader = new SecretReader({ client, clock, ttlMs: 60_000, maxStaleMs: 10 * 60_000 });
+    await reader.read('ci/plain');
+    fake.put('ci/plain', { text: ROTATED, denied: true });
+    await clock.sleep(10 * 60_000 - 1);
+    expect(await reader.read('ci/plain')).toBe(TOKEN);
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2), soon);
+    await clock.sleep(1);
+    const error = await errorOf(reader.read('ci/plain'));
+    expect(error.code).toBe('secret.access-denied');
+    expect(error.secretId).toBe('ci/plain');
+    expect(error.message).toContain('access to secret "ci/plain" was denied');
+    expect(error.message).toContain('the value read 10 min ago is past the 10 min limit');
+    expect(error.message).not.toContain(TOKEN);
+  });
+
+  it('past maxStaleMs a read waits for the new value', async () => {
+    reader = new SecretReader({ client, clock, ttlMs: 60_000, maxStaleMs: 10 * 60_000 });
+    await reader.read('ci/plain');
+    fake.put('ci/plain', { text: ROTATED });
+    await clock.sleep(10 * 60_000);
+    const release = holdAnswers();
+    let settled = false;
+    const reading = reader.read('ci/plain').finally(() => {
+      settled = true;
+    });
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2), soon);
+    expect(settled).toBe(false);
+    release();
+    expect(await reading).toBe(ROTATED);
+  });
+
+  it('after invalidate, waits for the new value instead of answering the stale one', async () => {
+    await reader.read('ci/plain');
+    fake.put('ci/plain', { text: ROTATED });
+    await clock.sleep(60_000);
+    reader.invalidate('ci/plain');
+    expect(await reader.read('ci/plain')).toBe(ROTATED);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('after invalidate during a background refresh, asks again rather than trust that refresh', async () => {
+    await reader.read('ci/plain');
+    fake.put('ci/plain', { text: ROTATED });
+    await clock.sleep(60_000);
+    const release = holdAnswers();
+    expect(await reader.read('ci/plain')).toBe(TOKEN);
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2), soon);
+    reader.invalidate('ci/plain');
+    const reading = reader.read('ci/plain');
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(3), soon);
+    release();
+    expect(await reading).toBe(ROTATED);
+  });
+});
+
 describe('withTokenRefresh', () => {
   const unauthorized = (status: number) =>
     new HostApiError('GitHub', status, 'Bad credentials', 'POST', 'https://api.github.com/x');
@@ -217,6 +365,20 @@ describe('withTokenRefresh', () => {
     expect(result).toBe('posted');
     expect(seen).toEqual([TOKEN, 'rotated']);
     expect(fake.requests).toHaveLength(2);
+  });
+
+  it('re-reads the token after a 401 past the TTL, not answering the stale one again', async () => {
+    await reader.read('ci/github:token');
+    fake.put('ci/github', { text: JSON.stringify({ token: 'rotated' }) });
+    await clock.sleep(60_000);
+    const seen: string[] = [];
+    const result = await withTokenRefresh(reader, 'ci/github:token', async (token) => {
+      seen.push(token);
+      if (token !== 'rotated') throw unauthorized(401);
+      return 'posted';
+    });
+    expect(result).toBe('posted');
+    expect(seen).toEqual([TOKEN, 'rotated']);
   });
 
   it('throws the second 401: it retries exactly once', async () => {

@@ -19,6 +19,11 @@ export interface FakeSecretsManager {
   requests: Array<{ target: string; body: Record<string, unknown> }>;
   /** Adds or replaces a secret (a rotation). */
   put(name: string, secret: FakeSecret): void;
+  /**
+   * Holds every answer until the returned function is called, so a test can see what a caller
+   * does while its request is in flight. Requests are still recorded when they arrive.
+   */
+  hold(): () => void;
   /** The ARN the fake gives `name`: arn:aws:secretsmanager:us-east-1:123456789012:secret:<name>-AbCdEf. */
   arnOf(name: string): string;
   close(): Promise<void>;
@@ -31,6 +36,7 @@ export async function startFakeSecretsManager(
 ): Promise<FakeSecretsManager> {
   const store = new Map(Object.entries(secrets));
   const requests: FakeSecretsManager['requests'] = [];
+  let held: Array<() => void> | null = null;
   const arnOf = (name: string) =>
     `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${name}-AbCdEf`;
 
@@ -44,6 +50,12 @@ export async function startFakeSecretsManager(
         unknown
       >;
       requests.push({ target, body });
+      // The store is read when answering, so a put() while held is what the answer sees.
+      if (held) held.push(() => respond(target, body));
+      else respond(target, body);
+    });
+
+    function respond(target: string, body: Record<string, unknown>) {
       const answer = (status: number, payload: unknown) => {
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify(payload));
@@ -76,7 +88,7 @@ export async function startFakeSecretsManager(
           ? { SecretBinary: Buffer.from([0, 1, 2]).toString('base64') }
           : { SecretString: secret.text }),
       });
-    });
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -84,6 +96,14 @@ export async function startFakeSecretsManager(
     url: `http://127.0.0.1:${port}`,
     requests,
     put: (name, secret) => store.set(name, secret),
+    hold: () => {
+      const queue: Array<() => void> = [];
+      held = queue;
+      return () => {
+        if (held === queue) held = null;
+        for (const respond of queue.splice(0)) respond();
+      };
+    },
     arnOf,
     close: () =>
       new Promise<void>((resolve) => {
