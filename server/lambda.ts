@@ -37,16 +37,21 @@ function appFromEnvironment(): Hono<AppEnv> {
   }
   const config = parseConfig(readFileSync(configPath, 'utf8'), configPath);
   const clients = awsClients(config);
+  const logger = createLogger({ bindings: { runtime: 'lambda' } });
   return createApp({
     config,
     store: openSqliteStore({ path: join(dataDir, 'server.sqlite') }),
     secrets: createSecretResolver({
       env,
-      reader: new SecretReader({ client: clients.secretsManager, clock: systemClock }),
+      reader: new SecretReader({
+        client: clients.secretsManager,
+        clock: systemClock,
+        logger: logger.child({ component: 'secrets' }),
+      }),
     }),
     // The worker runs elsewhere and finds the new jobs on its next look at the store.
     worker: { wake() {} },
-    logger: createLogger({ bindings: { runtime: 'lambda' } }),
+    logger,
     clock: systemClock,
     checkAws: awsReadiness(clients.codebuild, config),
   });

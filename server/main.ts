@@ -137,7 +137,11 @@ export async function startServer(
     if (resumed > 0) logger.info({ jobs: resumed }, 'resuming the unfinished jobs of the last run');
     const secrets = createSecretResolver({
       env,
-      reader: new SecretReader({ client: clients.secretsManager, clock: systemClock }),
+      reader: new SecretReader({
+        client: clients.secretsManager,
+        clock: systemClock,
+        logger: logger.child({ component: 'secrets' }),
+      }),
     });
     await prewarmSecrets(config, secrets, logger);
 
