@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HostApiError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { bitbucketDcDriver } from '../../src/forge/bitbucket-dc/index.js';
-import type { CommitStatus, HostApi, StatusTarget } from '../../src/forge/types.js';
-import { type FakeClock, fakeClock } from '../support/fake-clock.js';
-import { type HttpRecorder, startHttpRecorder } from '../support/http-recorder.js';
+import type { CommitStatus, StatusTarget } from '../../src/forge/types.js';
+import { describeStatusContract, useStatusHost } from './status-contract.js';
 
 const TOKEN = 'dc-http-access-token';
 const SHA = '178864a7d521b6f5e720b386b2c2b0ef8563e0dc';
@@ -14,59 +12,44 @@ const status: CommitStatus = {
   description: 'BUILD succeeded in 4m02s',
   targetUrl: 'https://eu-west-1.console.aws.amazon.com/codesuite/codebuild/1/projects/pay/build/x',
 };
+// Bitbucket DC answers 204 No Content when it stored the status.
+const hostOptions = { apiBasePath: '/bitbucket', token: TOKEN, stored: { status: 204 } };
+const refused = 'Authentication failed. Please check your credentials and try again.';
 
-let recorder: HttpRecorder;
-let clock: FakeClock;
-let api: HostApi;
-
-/**
- * The fake clock advances by the fractional back-off it is asked to sleep, and
- * requestWithRetry hands `deadline - now` to AbortSignal.timeout, which refuses fractions
- * (a wall clock never yields one). Sleeping whole milliseconds keeps the fake realistic.
- */
-function wholeMs(inner: FakeClock): FakeClock {
-  return { ...inner, sleep: (ms, signal) => inner.sleep(Math.ceil(ms), signal) };
-}
-
-beforeAll(async () => {
-  recorder = await startHttpRecorder();
+describeStatusContract({
+  ...hostOptions,
+  driver: bitbucketDcDriver,
+  target,
+  status,
+  requestPath: `/bitbucket/rest/api/latest/projects/PAY/repos/payments-api/commits/${SHA}/builds`,
+  errorBody: { errors: [{ message: 'An error occurred' }] },
+  // The host's `errors` list is kept whole, as JSON.
+  unauthorized: {
+    body: { errors: [{ message: refused }] },
+    hostMessage: JSON.stringify([{ message: refused }]),
+  },
+  stateWords: {
+    pending: 'INPROGRESS',
+    running: 'INPROGRESS',
+    success: 'SUCCESSFUL',
+    failure: 'FAILED',
+    error: 'FAILED',
+    canceled: 'CANCELLED',
+  },
 });
-afterAll(() => recorder.close());
-beforeEach(() => {
-  recorder.requests.length = 0;
-  // Bitbucket DC answers 204 No Content when it stored the status.
-  recorder.answer({ status: 204 });
-  clock = fakeClock();
-  api = {
-    baseUrl: `${recorder.url}/bitbucket`,
-    token: TOKEN,
-    fetch: globalThis.fetch,
-    clock: wholeMs(clock),
-  };
-});
-
-async function apiError(promise: Promise<unknown>): Promise<HostApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HostApiError) return error;
-    throw error;
-  }
-  throw new Error('expected a HostApiError');
-}
 
 describe('bitbucket data center postCommitStatus', () => {
+  const host = useStatusHost(bitbucketDcDriver, hostOptions);
+
   it('posts a build status under the repository, with a Bearer token', async () => {
-    await bitbucketDcDriver.postCommitStatus(api, target, status);
-    expect(recorder.requests).toHaveLength(1);
-    const [request] = recorder.requests;
-    expect(request!.method).toBe('POST');
-    expect(request!.path).toBe(
+    const { request, body } = await host.postOnce(target, status);
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe(
       `/bitbucket/rest/api/latest/projects/PAY/repos/payments-api/commits/${SHA}/builds`,
     );
-    expect(request!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(request!.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(request!.body)).toEqual({
+    expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(body).toEqual({
       key: 'codebuild/payments-api',
       state: 'SUCCESSFUL',
       name: 'codebuild/payments-api',
@@ -75,76 +58,13 @@ describe('bitbucket data center postCommitStatus', () => {
     });
   });
 
-  it('maps every state to Bitbucket Data Center words', async () => {
-    const sent: string[] = [];
-    for (const state of [
-      'pending',
-      'running',
-      'success',
-      'failure',
-      'error',
-      'canceled',
-    ] as const) {
-      await bitbucketDcDriver.postCommitStatus(api, target, { ...status, state });
-      sent.push(JSON.parse(recorder.requests.at(-1)!.body).state);
-    }
-    expect(sent).toEqual([
-      'INPROGRESS',
-      'INPROGRESS',
-      'SUCCESSFUL',
-      'FAILED',
-      'FAILED',
-      'CANCELLED',
-    ]);
-  });
-
   it('fits key, name and description to 255 characters', async () => {
     const long = 'c'.repeat(300);
-    await bitbucketDcDriver.postCommitStatus(api, target, {
-      ...status,
-      context: long,
-      description: long,
-    });
-    const body = JSON.parse(recorder.requests[0]!.body);
+    const oversized = { ...status, context: long, description: long };
+    const { body } = await host.postOnce(target, oversized);
     expect(body.key).toHaveLength(255);
     expect(body.key).toMatch(/-[0-9a-f]{8}$/);
-    expect([...body.name]).toHaveLength(255);
-    expect([...body.description]).toHaveLength(255);
-  });
-
-  it('waits as long as Retry-After says after a 429, then succeeds', async () => {
-    recorder.answer({ status: 429, headers: { 'retry-after': '12' }, body: {} }, { status: 204 });
-    await bitbucketDcDriver.postCommitStatus(api, target, status);
-    expect(recorder.requests).toHaveLength(2);
-    expect(clock.sleeps).toEqual([12_000]);
-  });
-
-  it('retries three 500s with growing back-off, then succeeds', async () => {
-    const boom = { status: 500, body: { errors: [{ message: 'An error occurred' }] } };
-    recorder.answer(boom, boom, boom, { status: 204 });
-    await bitbucketDcDriver.postCommitStatus(api, target, status);
-    expect(recorder.requests).toHaveLength(4);
-    expect(clock.sleeps).toHaveLength(3);
-    clock.sleeps.forEach((ms, i) => {
-      expect(ms).toBeGreaterThanOrEqual(250 * 2 ** i);
-      expect(ms).toBeLessThanOrEqual(500 * 2 ** i + 1);
-    });
-  });
-
-  it('surfaces a 401 at once, without retrying', async () => {
-    recorder.answer({
-      status: 401,
-      body: {
-        errors: [
-          { message: 'Authentication failed. Please check your credentials and try again.' },
-        ],
-      },
-    });
-    const error = await apiError(bitbucketDcDriver.postCommitStatus(api, target, status));
-    expect(error.status).toBe(401);
-    expect(error.hostMessage).toContain('Authentication failed');
-    expect(error.message).not.toContain(TOKEN);
-    expect(recorder.requests).toHaveLength(1);
-    expect(clock.sleeps).toEqual([]);
+    expect([...(body.name as string)]).toHaveLength(255);
+    expect([...(body.description as string)]).toHaveLength(255);
   });
 });

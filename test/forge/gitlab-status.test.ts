@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HostApiError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { gitlabDriver } from '../../src/forge/gitlab/index.js';
-import type { CommitStatus, HostApi, StatusTarget } from '../../src/forge/types.js';
-import { type FakeClock, fakeClock } from '../support/fake-clock.js';
-import { type HttpRecorder, startHttpRecorder } from '../support/http-recorder.js';
+import type { CommitStatus, StatusTarget } from '../../src/forge/types.js';
+import { describeStatusContract, hostApiError, useStatusHost } from './status-contract.js';
 
 const TOKEN = 'glpat-test-token';
 const SHA = '2adc9465c4edfc33834e173fe89436a7cb899a1d';
@@ -14,57 +12,41 @@ const status: CommitStatus = {
   description: 'BUILD failed: make exited 2 after 3m12s',
   targetUrl: 'https://eu-west-1.console.aws.amazon.com/codesuite/codebuild/1/projects/api/build/x',
 };
+const hostOptions = {
+  apiBasePath: '/api/v4',
+  token: TOKEN,
+  stored: { status: 201, body: { id: 1 } },
+};
 
-let recorder: HttpRecorder;
-let clock: FakeClock;
-let api: HostApi;
-
-beforeAll(async () => {
-  recorder = await startHttpRecorder();
+describeStatusContract({
+  ...hostOptions,
+  driver: gitlabDriver,
+  target,
+  status,
+  requestPath: `/api/v4/projects/4861503/statuses/${SHA}`,
+  errorBody: { message: '500 Internal Server Error' },
+  unauthorized: { body: { message: '401 Unauthorized' }, hostMessage: '401 Unauthorized' },
+  stateWords: {
+    pending: 'pending',
+    running: 'running',
+    success: 'success',
+    failure: 'failed',
+    error: 'failed',
+    canceled: 'canceled',
+  },
 });
-afterAll(() => recorder.close());
-beforeEach(() => {
-  recorder.requests.length = 0;
-  recorder.answer({ status: 201, body: { id: 1 } });
-  clock = fakeClock();
-  api = {
-    baseUrl: `${recorder.url}/api/v4`,
-    token: TOKEN,
-    fetch: globalThis.fetch,
-    clock: wholeMs(clock),
-  };
-});
-
-/**
- * The fake clock advances by the fractional back-off it is asked to sleep, and
- * requestWithRetry hands `deadline - now` to AbortSignal.timeout, which refuses fractions
- * (a wall clock never yields one). Sleeping whole milliseconds keeps the fake realistic.
- */
-function wholeMs(inner: FakeClock): FakeClock {
-  return { ...inner, sleep: (ms, signal) => inner.sleep(Math.ceil(ms), signal) };
-}
-
-async function apiError(promise: Promise<unknown>): Promise<HostApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HostApiError) return error;
-    throw error;
-  }
-  throw new Error('expected a HostApiError');
-}
 
 describe('gitlab postCommitStatus', () => {
+  const host = useStatusHost(gitlabDriver, hostOptions);
+
   it('posts the status to the project by id, with a Bearer token', async () => {
-    await gitlabDriver.postCommitStatus(api, target, status);
-    expect(recorder.requests).toHaveLength(1);
-    const [request] = recorder.requests;
-    expect(request!.method).toBe('POST');
-    expect(request!.path).toBe(`/api/v4/projects/4861503/statuses/${SHA}`);
-    expect(request!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(request!.headers['private-token']).toBeUndefined();
-    expect(request!.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(request!.body)).toEqual({
+    const { request, body } = await host.postOnce(target, status);
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe(`/api/v4/projects/4861503/statuses/${SHA}`);
+    expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(request.headers['private-token']).toBeUndefined();
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(body).toEqual({
       state: 'failed',
       name: 'codebuild/api-tests',
       target_url: status.targetUrl,
@@ -73,104 +55,44 @@ describe('gitlab postCommitStatus', () => {
   });
 
   it('addresses a project without id by its URL-encoded full path', async () => {
-    await gitlabDriver.postCommitStatus(
-      api,
-      { ...target, repo: { ...target.repo, id: null } },
-      status,
-    );
-    expect(recorder.requests[0]!.path).toBe(
-      `/api/v4/projects/acme%2Fplatform%2Fapi/statuses/${SHA}`,
-    );
-  });
-
-  it('maps every state to GitLab words', async () => {
-    const sent: string[] = [];
-    for (const state of [
-      'pending',
-      'running',
-      'success',
-      'failure',
-      'error',
-      'canceled',
-    ] as const) {
-      await gitlabDriver.postCommitStatus(api, target, { ...status, state });
-      sent.push(JSON.parse(recorder.requests.at(-1)!.body).state);
-    }
-    expect(sent).toEqual(['pending', 'running', 'success', 'failed', 'failed', 'canceled']);
+    const byPath = { ...target, repo: { ...target.repo, id: null } };
+    const { request } = await host.postOnce(byPath, status);
+    expect(request.path).toBe(`/api/v4/projects/acme%2Fplatform%2Fapi/statuses/${SHA}`);
   });
 
   it('cuts a long description to 255 characters', async () => {
-    await gitlabDriver.postCommitStatus(api, target, { ...status, description: 'x'.repeat(300) });
-    const body = JSON.parse(recorder.requests[0]!.body);
-    expect([...body.description]).toHaveLength(255);
-    expect(body.description.endsWith('…')).toBe(true);
+    const long = { ...status, description: 'x'.repeat(300) };
+    const description = (await host.postOnce(target, long)).body.description;
+    expect([...(description as string)]).toHaveLength(255);
+    expect(description).toMatch(/…$/);
   });
 
-  it('waits as long as Retry-After says after a 429, then succeeds', async () => {
-    recorder.answer({ status: 429, headers: { 'retry-after': '7' }, body: {} }, { status: 201 });
-    await gitlabDriver.postCommitStatus(api, target, status);
-    expect(recorder.requests).toHaveLength(2);
-    expect(clock.sleeps).toEqual([7000]);
-  });
-
-  it('retries three 500s with growing back-off, then succeeds', async () => {
-    recorder.answer(
-      { status: 500, body: { message: 'boom' } },
-      { status: 500, body: { message: 'boom' } },
-      { status: 500, body: { message: 'boom' } },
-      { status: 201 },
-    );
-    await gitlabDriver.postCommitStatus(api, target, status);
-    expect(recorder.requests).toHaveLength(4);
-    expect(clock.sleeps).toHaveLength(3);
-    // Exponential from 500 ms with jitter in [50%, 100%].
-    clock.sleeps.forEach((ms, i) => {
-      expect(ms).toBeGreaterThanOrEqual(250 * 2 ** i);
-      expect(ms).toBeLessThanOrEqual(500 * 2 ** i + 1);
+  // GitLab refuses a transition to the state a status is already in (or, for a late pending,
+  // one it has left) with a 400; the status the user sees is then already right.
+  const refusedTransitions = [
+    { name: 'counts the 400 answering a repeated state as done', state: 'running', verb: 'run' },
+    {
+      name: 'counts a late pending refused because the build already runs as done',
+      state: 'pending',
+      verb: 'enqueue',
+    },
+  ] as const;
+  for (const { name, state, verb } of refusedTransitions) {
+    it(name, async () => {
+      host.recorder.answer({
+        status: 400,
+        body: {
+          message: `Cannot transition status via :${verb} from :running (Reason(s): Status cannot transition via "${verb}")`,
+        },
+      });
+      await expect(host.post(target, { ...status, state })).resolves.toBeUndefined();
+      expect(host.recorder.requests).toHaveLength(1);
     });
-  });
-
-  it('surfaces a 401 at once, without retrying', async () => {
-    recorder.answer({ status: 401, body: { message: '401 Unauthorized' } });
-    const error = await apiError(gitlabDriver.postCommitStatus(api, target, status));
-    expect(error.status).toBe(401);
-    expect(error.unauthorized).toBe(true);
-    expect(error.message).toContain('401 Unauthorized');
-    expect(error.message).not.toContain(TOKEN);
-    expect(recorder.requests).toHaveLength(1);
-    expect(clock.sleeps).toEqual([]);
-  });
-
-  it('counts the 400 answering a repeated state as done', async () => {
-    recorder.answer({
-      status: 400,
-      body: {
-        message:
-          'Cannot transition status via :run from :running (Reason(s): Status cannot transition via "run")',
-      },
-    });
-    await expect(
-      gitlabDriver.postCommitStatus(api, target, { ...status, state: 'running' }),
-    ).resolves.toBeUndefined();
-    expect(recorder.requests).toHaveLength(1);
-  });
-
-  it('counts a late pending refused because the build already runs as done', async () => {
-    recorder.answer({
-      status: 400,
-      body: {
-        message:
-          'Cannot transition status via :enqueue from :running (Reason(s): Status cannot transition via "enqueue")',
-      },
-    });
-    await expect(
-      gitlabDriver.postCommitStatus(api, target, { ...status, state: 'pending' }),
-    ).resolves.toBeUndefined();
-  });
+  }
 
   it('still fails on any other 400', async () => {
-    recorder.answer({ status: 400, body: { message: { name: ['is too long'] } } });
-    const error = await apiError(gitlabDriver.postCommitStatus(api, target, status));
+    host.recorder.answer({ status: 400, body: { message: { name: ['is too long'] } } });
+    const error = await hostApiError(host.post(target, status));
     expect(error.status).toBe(400);
     expect(error.hostMessage).toContain('is too long');
   });
