@@ -43,7 +43,10 @@ export interface PushEvent {
   refKind: 'branch' | 'tag';
   /** The previous commit; null when the ref was created. */
   before: string | null;
-  /** The commit to build (a tag object is resolved to its commit); null when deleted. */
+  /**
+   * The commit to build; null when deleted. For an annotated tag, hosts whose driver has
+   * `tagShaMayBeTagObject` may give the tag object here: the pipeline peels it to the commit.
+   */
   sha: string | null;
   created: boolean;
   deleted: boolean;
@@ -110,6 +113,12 @@ export interface ForgeDriver {
   /** The SaaS API base, or null for hosts that are only self-hosted. */
   readonly defaultApiBaseUrl: string | null;
   readonly limits: { readonly description: number; readonly context: number };
+  /**
+   * For an annotated tag the payload gives the tag object's id, not its commit's (Bitbucket Data
+   * Center's `toHash`, Azure DevOps' `newObjectId`): statuses posted there show nowhere, so the
+   * pipeline asks the repository for the commit before it starts the build.
+   */
+  readonly tagShaMayBeTagObject: boolean;
   /** Throws WebhookVerificationError; fails closed when `secrets` holds no non-empty secret. */
   verify(request: WebhookRequest, secrets: readonly string[]): void;
   /** Only after verify. Throws WebhookPayloadError on a body that is not what the host sends. */

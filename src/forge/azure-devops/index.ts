@@ -9,6 +9,7 @@ export const azureDevOpsDriver: ForgeDriver = {
   displayName: 'Azure DevOps',
   defaultApiBaseUrl: 'https://dev.azure.com',
   limits: AZURE_DEVOPS_LIMITS,
+  tagShaMayBeTagObject: true,
   verify(request, secrets) {
     // Azure signs nothing: the subscription sends the Basic credentials it was given. Each
     // configured secret is `username:password`; the whole header is compared in constant time.

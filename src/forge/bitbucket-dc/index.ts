@@ -10,6 +10,7 @@ export const bitbucketDcDriver: ForgeDriver = {
   // The instance's own URL, e.g. https://bitbucket.example.com (REST paths are added to it).
   defaultApiBaseUrl: null,
   limits: { description: BITBUCKET_DC_LIMITS.description, context: BITBUCKET_DC_LIMITS.name },
+  tagShaMayBeTagObject: true,
   verify: (request, secrets) => verifyHubSignature(request, secrets, 'Bitbucket Data Center'),
   parse: parseBitbucketDc,
   postCommitStatus: postBitbucketDcStatus,

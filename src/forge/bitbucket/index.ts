@@ -10,6 +10,7 @@ export const bitbucketDriver: ForgeDriver = {
   defaultApiBaseUrl: 'https://api.bitbucket.org',
   // A context longer than the 40-character key still fits: the key is derived, the name is whole.
   limits: { description: BITBUCKET_LIMITS.description, context: BITBUCKET_LIMITS.name },
+  tagShaMayBeTagObject: false,
   verify: (request, secrets) => verifyHubSignature(request, secrets, 'Bitbucket Cloud'),
   parse: parseBitbucket,
   postCommitStatus: postBitbucketStatus,

@@ -16,6 +16,7 @@ export function createGiteaDriver(flavour: GiteaFlavour): ForgeDriver {
     displayName: host,
     defaultApiBaseUrl: null,
     limits: GITEA_LIMITS,
+    tagShaMayBeTagObject: false,
     verify(request, secrets) {
       // A bare hex HMAC-SHA256 of the body, no `sha256=` prefix.
       const { name } = flavourHeader(request, flavour, 'Signature');

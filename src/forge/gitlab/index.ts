@@ -9,6 +9,7 @@ export const gitlabDriver: ForgeDriver = {
   displayName: 'GitLab',
   defaultApiBaseUrl: 'https://gitlab.com/api/v4',
   limits: GITLAB_LIMITS,
+  tagShaMayBeTagObject: false,
   // GitLab signs nothing: it sends the configured secret verbatim in X-Gitlab-Token.
   verify: (request, secrets) =>
     verifySharedToken(request, secrets, { header: 'X-Gitlab-Token', host: 'GitLab' }),
