@@ -46,11 +46,19 @@ export function checkedUrl(cloneUrl: string): string {
 /** What went wrong, from git's stderr, in words that say what to do. Never quotes the header. */
 export function explainGitError(
   error: unknown,
-  at: { url: string; sha: string; path: string; step: string; authHeader?: string },
+  at: {
+    url: string;
+    /** What the caller was doing, e.g. `reading buildspec.yml at <sha>`. */
+    task: string;
+    step: string;
+    authHeader?: string;
+    /** What the remote did not send, why that may be and the fix: "<url> did not send …". */
+    missing: string;
+  },
 ): RepoReadError {
   let said = error instanceof Error ? error.message : String(error);
   if (at.authHeader) said = said.split(at.authHeader).join('***');
-  const { url, sha } = at;
+  const { url } = at;
   const make = (message: string, code: string) => new RepoReadError(message, code, url);
   if (
     /HTTP 40[13]|returned error: 40[13]|Authentication failed|could not read (Username|Password)/i.test(
@@ -75,10 +83,7 @@ export function explainGitError(
       said,
     )
   ) {
-    return make(
-      `${url} did not send commit ${sha}: it may have been force-pushed away, or the host refuses to send a commit by its sha (then give the rule an inline buildspec or buildspec: { project: true })`,
-      'git.commit-missing',
-    );
+    return make(`${url} did not send ${at.missing}`, 'git.commit-missing');
   }
   if (
     /could not resolve host|failed to connect|connection refused|couldn't connect|timed out/i.test(
@@ -88,5 +93,5 @@ export function explainGitError(
     return make(`could not reach ${url}: check the network and the URL`, 'git.unreachable');
   }
   const last = said.trim().split('\n').filter(Boolean).at(-1) ?? 'no message';
-  return make(`git ${at.step} of ${at.path} at ${sha} from ${url} failed: ${last}`, 'git.failed');
+  return make(`git ${at.step} failed while ${at.task} from ${url}: ${last}`, 'git.failed');
 }

@@ -2,6 +2,7 @@
  * Reads one file of a repository at one commit (the buildspec at the pushed sha) without a
  * clone: a shallow, blob-less fetch of just that commit (its trees, no file contents) into a
  * bare cache repository per remote, then the one blob git fetches on demand when it is read.
+ * The same fetch finds the commit an annotated tag points to (resolveCommit).
  *
  * - The Authorization header reaches git through GIT_CONFIG_* environment variables, scoped to
  *   the remote's URL: never in argv (visible in `ps`), never in a config file on disk.
@@ -11,12 +12,12 @@
  * - Every error names the repository URL, without credentials, and what to do.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { access, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
 import { type Clock, type Logger, systemClock } from '../deps.js';
 import { evictLeastRecentlyUsed } from './cache-eviction.js';
+import { baseGitEnv, cacheGit, fetchedRef, hasFetched } from './cache-git.js';
 import { checkedUrl, explainGitError, RepoReadError } from './read-file-errors.js';
 
 export { RepoReadError } from './read-file-errors.js';
@@ -39,15 +40,20 @@ export interface RepoFileReaderDeps {
   gitEnv?: Readonly<Record<string, string | undefined>>;
 }
 
-export interface ReadFileArgs {
+export interface ResolveCommitArgs {
   /** HTTPS clone URL, without credentials. */
   cloneUrl: string;
-  /** The full commit sha (40 or 64 hex digits). */
+  /** A full object id (40 or 64 hex digits): a commit, or an annotated tag of one. */
+  sha: string;
+  /** The Authorization header's value, e.g. `Basic <base64(user:token)>` or `Bearer <token>`. */
+  authHeader?: string;
+}
+
+export interface ReadFileArgs extends ResolveCommitArgs {
+  /** The commit (or a tag of it) whose file is read. */
   sha: string;
   /** The file's path from the repository root, e.g. `buildspec.yml` or `ci/build.yml`. */
   path: string;
-  /** The Authorization header's value, e.g. `Basic <base64(user:token)>` or `Bearer <token>`. */
-  authHeader?: string;
 }
 
 export const DEFAULT_MAX_CACHE_BYTES = 256 * 1024 * 1024;
@@ -55,8 +61,15 @@ export const DEFAULT_READ_TIMEOUT_MS = 60_000;
 /** A file larger than this is not what this reader is for (a buildspec is at most 25,600 chars). */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-/** Environment variables git reads for itself: none may leak in from the caller's environment. */
-const GIT_OWN_ENV = /^(GIT_|EDITOR$|VISUAL$|PAGER$|PREFIX$|SSH_ASKPASS$)/i;
+/** One task in a remote's cache: the object it needs, and how its errors read. */
+interface CacheTask {
+  sha: string;
+  authHeader: string | undefined;
+  /** What is being done, e.g. `reading buildspec.yml at <sha>`. */
+  task: string;
+  /** What the remote did not send, why that may be and the fix: "<url> did not send …". */
+  missing: string;
+}
 
 export class RepoFileReader {
   readonly #cacheDir: string;
@@ -76,89 +89,29 @@ export class RepoFileReader {
     this.#logger = deps.logger;
     this.#clock = deps.clock ?? systemClock;
     this.#timeoutMs = deps.timeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
-    const env = deps.gitEnv ?? { PATH: '/usr/local/bin:/usr/bin:/bin:/opt/homebrew/bin' };
-    this.#baseEnv = Object.fromEntries(
-      Object.entries(env).flatMap(([k, v]) =>
-        v === undefined || GIT_OWN_ENV.test(k) ? [] : [[k, v]],
-      ),
-    );
+    this.#baseEnv = baseGitEnv(deps.gitEnv);
   }
 
   /** The file's text, or null when the commit has no such file. Throws RepoReadError. */
   async readFile(args: ReadFileArgs): Promise<string | null> {
-    const url = checkedUrl(args.cloneUrl);
-    const fail = (message: string, code: string) => new RepoReadError(message, code, url);
-    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(args.sha)) {
-      throw fail(`"${args.sha}" is not a full commit sha (40 or 64 hex digits)`, 'git.bad-input');
-    }
+    const remote = this.#remote(args);
     const path = args.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
     if (path === '' || path.startsWith('/') || path.split('/').includes('..')) {
-      throw fail(
+      throw new RepoReadError(
         `"${args.path}" is not a path inside the repository: write it from the root, e.g. ci/buildspec.yml`,
         'git.bad-input',
+        remote.url,
       );
     }
-    if (args.authHeader !== undefined && /[\r\n]/.test(args.authHeader)) {
-      throw fail(`the Authorization header for ${url} contains a line break`, 'git.bad-input');
-    }
-    const dir = join(
-      this.#cacheDir,
-      `${createHash('sha256').update(url).digest('hex').slice(0, 32)}.git`,
-    );
-    return this.#oneAtATime(dir, async () => {
-      this.#busy.add(dir);
-      try {
-        return await this.#read(dir, url, args.sha, path, args.authHeader);
-      } finally {
-        await utimes(dir, new Date(this.#clock.now()), new Date(this.#clock.now())).catch(() => {});
-        this.#busy.delete(dir);
-        await this.#evict();
-      }
-    });
-  }
-
-  async #read(
-    dir: string,
-    url: string,
-    sha: string,
-    path: string,
-    authHeader?: string,
-  ): Promise<string | null> {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
-    const git = this.#git(dir, url, deadline.signal, authHeader);
-    const started = this.#clock.now();
-    const explain = (error: unknown, step: string) =>
-      deadline.signal.aborted
-        ? new RepoReadError(
-            `reading ${path} at ${sha} from ${url} timed out after ${this.#timeoutMs / 1000} s (${step}): check that the host is reachable from here`,
-            'git.timeout',
-            url,
-          )
-        : explainGitError(error, { url, sha, path, step, authHeader });
-    try {
-      try {
-        if (!(await exists(join(dir, 'HEAD')))) await git.raw(['init', '--bare']);
-        if (!(await hasFetched(git, sha))) {
-          await git.raw([
-            'fetch',
-            '--no-tags',
-            '--no-write-fetch-head',
-            '--depth=1',
-            '--filter=blob:none',
-            'origin',
-            `+${sha}:${fetchedRef(sha)}`,
-          ]);
-          this.#logger.debug(
-            { repo: url, sha, ms: this.#clock.now() - started },
-            'fetched commit for a file read',
-          );
-        }
-      } catch (error) {
-        // A half-done fetch leaves lock files and a partial shallow list: start clean next time.
-        await rm(dir, { recursive: true, force: true });
-        throw explain(error, 'fetch');
-      }
+    const { sha } = args;
+    const { url } = remote;
+    const task: CacheTask = {
+      sha,
+      authHeader: args.authHeader,
+      task: `reading ${path} at ${sha}`,
+      missing: `commit ${sha}: it may have been force-pushed away, or the host refuses to send a commit by its sha (then give the rule an inline buildspec or buildspec: { project: true })`,
+    };
+    return this.#withFetched(remote, task, async (git, explain) => {
       let entry: string;
       try {
         entry = await git.raw(['ls-tree', '-z', sha, '--', path]);
@@ -191,51 +144,131 @@ export class RepoFileReader {
         if (error instanceof RepoReadError) throw error;
         throw explain(error, 'read');
       }
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
   /**
-   * A git for one read. Its configuration comes from the environment only, nothing written to
-   * disk: the remote (so the blobs git fetches on demand come from it too), no background gc
-   * (the cache is pruned whole, by eviction), and the header. Note: simple-git waits 50 ms
-   * after a command that prints nothing, so the commands here are chosen to print.
+   * The commit `sha` names: itself when it is one, the commit an annotated tag points to (through
+   * tags of tags) when it is a tag. Fetched as readFile fetches, and a later readFile at the
+   * commit finds it cached. Throws RepoReadError (`git.not-a-commit` for a tag of a tree or file).
    */
-  #git(dir: string, url: string, signal: AbortSignal, authHeader?: string) {
-    // simple-git wants its directory to exist before it is built.
-    mkdirSync(dir, { recursive: true });
-    const config: Array<[string, string]> = [
-      ['remote.origin.url', url],
-      ['gc.auto', '0'],
-      ['maintenance.auto', 'false'],
-    ];
-    if (authHeader !== undefined) {
-      const header = /^authorization:/i.test(authHeader)
-        ? authHeader
-        : `Authorization: ${authHeader}`;
-      config.push([`http.${url}.extraHeader`, header]);
-    }
-    const env: Record<string, string> = {
-      ...this.#baseEnv,
-      // Only what is set here configures git: no user or system config, no prompts, and paths
-      // are paths (a file named `:(glob)*` is not pathspec magic).
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_LITERAL_PATHSPECS: '1',
+  async resolveCommit(args: ResolveCommitArgs): Promise<string> {
+    const remote = this.#remote(args);
+    const { sha } = args;
+    const { url } = remote;
+    const task: CacheTask = {
+      sha,
+      authHeader: args.authHeader,
+      task: `finding the commit of ${sha}`,
+      missing: `${sha}: the tag may have been moved or deleted since it was pushed; push it again`,
     };
-    env.GIT_CONFIG_COUNT = String(config.length);
-    config.forEach(([key, value], index) => {
-      env[`GIT_CONFIG_KEY_${index}`] = key;
-      env[`GIT_CONFIG_VALUE_${index}`] = value;
+    return this.#withFetched(remote, task, async (git, explain) => {
+      let commit: string;
+      try {
+        commit = (await git.raw(['rev-parse', '--verify', `${sha}^{commit}`])).trim();
+      } catch (error) {
+        if (/Needed a single revision|expected commit type/i.test(String(error))) {
+          throw new RepoReadError(
+            `${sha} in ${url} is neither a commit nor a tag of one: tag a commit and push the tag again`,
+            'git.not-a-commit',
+            url,
+          );
+        }
+        throw explain(error, 'rev-parse');
+      }
+      // Recorded as fetched, so reading a file at the commit needs no second fetch.
+      if (commit !== sha) await git.raw(['update-ref', fetchedRef(commit), commit]);
+      return commit;
     });
-    return simpleGit({
-      baseDir: dir,
-      abort: signal,
-      allowEnvironment: Object.keys(env).filter((k) => k.startsWith('GIT_')),
-      unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
-    }).env(env);
+  }
+
+  /** The remote's URL and cache directory, once the common arguments are checked. */
+  #remote(args: ResolveCommitArgs): { url: string; dir: string } {
+    const url = checkedUrl(args.cloneUrl);
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(args.sha)) {
+      throw new RepoReadError(
+        `"${args.sha}" is not a full commit sha (40 or 64 hex digits)`,
+        'git.bad-input',
+        url,
+      );
+    }
+    if (args.authHeader !== undefined && /[\r\n]/.test(args.authHeader)) {
+      throw new RepoReadError(
+        `the Authorization header for ${url} contains a line break`,
+        'git.bad-input',
+        url,
+      );
+    }
+    const name = `${createHash('sha256').update(url).digest('hex').slice(0, 32)}.git`;
+    return { url, dir: join(this.#cacheDir, name) };
+  }
+
+  /**
+   * Runs `work` in the remote's cache once `sha` is fetched into it: one task per remote at a
+   * time, all of it within the timeout, the cache's recency and bound kept after it.
+   */
+  async #withFetched<T>(
+    remote: { url: string; dir: string },
+    task: CacheTask,
+    work: (git: SimpleGit, explain: (error: unknown, step: string) => RepoReadError) => Promise<T>,
+  ): Promise<T> {
+    const { url, dir } = remote;
+    const { sha, authHeader } = task;
+    return this.#oneAtATime(dir, async () => {
+      this.#busy.add(dir);
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
+      try {
+        const git = cacheGit(dir, url, this.#baseEnv, deadline.signal, authHeader);
+        const explain = (error: unknown, step: string) =>
+          deadline.signal.aborted
+            ? new RepoReadError(
+                `${task.task} from ${url} timed out after ${this.#timeoutMs / 1000} s (${step}): check that the host is reachable from here`,
+                'git.timeout',
+                url,
+              )
+            : explainGitError(error, { ...task, url, step });
+        await this.#fetch(git, dir, url, sha, explain);
+        return await work(git, explain);
+      } finally {
+        clearTimeout(timer);
+        await utimes(dir, new Date(this.#clock.now()), new Date(this.#clock.now())).catch(() => {});
+        this.#busy.delete(dir);
+        await this.#evict();
+      }
+    });
+  }
+
+  /** Fetches `sha` (its trees, no file contents) unless an earlier task did. */
+  async #fetch(
+    git: SimpleGit,
+    dir: string,
+    url: string,
+    sha: string,
+    explain: (error: unknown, step: string) => RepoReadError,
+  ): Promise<void> {
+    const started = this.#clock.now();
+    try {
+      if (!(await exists(join(dir, 'HEAD')))) await git.raw(['init', '--bare']);
+      if (await hasFetched(git, sha)) return;
+      await git.raw([
+        'fetch',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--depth=1',
+        '--filter=blob:none',
+        'origin',
+        `+${sha}:${fetchedRef(sha)}`,
+      ]);
+      this.#logger.debug(
+        { repo: url, sha, ms: this.#clock.now() - started },
+        'fetched into the cache',
+      );
+    } catch (error) {
+      // A half-done fetch leaves lock files and a partial shallow list: start clean next time.
+      await rm(dir, { recursive: true, force: true });
+      throw explain(error, 'fetch');
+    }
   }
 
   /** Runs `task` after every earlier task on `key` has settled. */
@@ -259,24 +292,6 @@ export class RepoFileReader {
     for (const entry of removed) {
       this.#logger.info({ dir: entry.dir, bytes: entry.bytes }, 'evicted a cached repository');
     }
-  }
-}
-
-/** Each fetched commit gets a ref, which also keeps its objects from ever looking unreachable. */
-function fetchedRef(sha: string): string {
-  return `refs/fetched/${sha}`;
-}
-
-/**
- * Whether `sha` was fetched before, asked of the refs alone: looking the object up instead would,
- * in this partial clone, make git fetch a missing commit on demand, with its whole history.
- */
-async function hasFetched(git: ReturnType<typeof simpleGit>, sha: string): Promise<boolean> {
-  try {
-    const ref = fetchedRef(sha);
-    return (await git.raw(['for-each-ref', '--format=%(refname)', ref])).trim() === ref;
-  } catch {
-    return false;
   }
 }
 
