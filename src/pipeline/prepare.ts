@@ -1,10 +1,10 @@
 /**
  * The StartBuild request one planned build sends: the user's buildspec (inline in the rule, the
- * file at the pushed sha, or the project's own) with the clone prelude, as `buildspecOverride` on
- * a NO_SOURCE build; the clone variables, then the rule's variables; the rule's overrides; the
+ * file at the pushed commit, or the project's own) with the clone prelude, as `buildspecOverride`
+ * on a NO_SOURCE build; the clone variables, then the rule's variables; the rule's overrides; the
  * idempotency key and the routing metadata. Secrets appear only as references: the clone token
  * as its Secrets Manager reference, the rule's secrets as theirs. The server's API token is used
- * to read the buildspec file and never leaves this module.
+ * only to read the repository (commit.ts) and never goes into the request.
  */
 import {
   BatchGetProjectsCommand,
@@ -17,12 +17,11 @@ import {
   toCodeBuildError,
 } from '../codebuild/index.js';
 import type { HostConfig } from '../config.js';
-import { CodebuildRunError, HostApiError } from '../errors.js';
+import { CodebuildRunError } from '../errors.js';
 import { driverFor } from '../forge/registry.js';
 import type { CloneAuth, PushEvent } from '../forge/types.js';
-import { RepoReadError } from '../git/read-file.js';
 import type { PlannedBuild } from '../plan.js';
-import { withFreshToken } from './host-api.js';
+import { commitOf, withRepoToken } from './commit.js';
 import type { TriggerDeps } from './types.js';
 
 export type PrepareDeps = Pick<TriggerDeps, 'config' | 'codebuild' | 'repoFiles' | 'secrets'>;
@@ -46,8 +45,11 @@ export async function prepareStartBuild(
       'pipeline.no-commit',
     );
   }
-  const sha = event.sha;
   const auth = driverFor(host.kind).cloneAuth(host.account ?? undefined);
+  // The commit, for an annotated tag whose payload gave the tag object: the build checks it out,
+  // its statuses and CODEBUILD_RESOLVED_SOURCE_VERSION name it. The idempotency token keeps the
+  // pushed sha, so a redelivery dedupes whatever the repository answers.
+  const sha = await commitOf(deps, host, event, event.sha);
   const { text, source } = await userBuildspec(deps, host, auth, event, sha, plan);
   const injected = injectClonePrelude(parseBuildspec(text, source), {
     cloneUrl: event.repo.cloneUrl,
@@ -77,7 +79,7 @@ export async function prepareStartBuild(
     ...(overrides.queuedTimeoutInMinutes !== undefined
       ? { queuedTimeoutInMinutes: overrides.queuedTimeoutInMinutes }
       : {}),
-    idempotency: { repo: event.repo.fullName, sha, deliveryId: event.deliveryId },
+    idempotency: { repo: event.repo.fullName, sha: event.sha, deliveryId: event.deliveryId },
     routing: {
       hostId,
       host: host.kind,
@@ -153,11 +155,8 @@ async function projectBuildspec(
   return { path: buildspec.replace(/^(\.\/)+/, '') };
 }
 
-/**
- * Reads `path` at `sha` with the host's API token (the clone token is only a reference the build
- * resolves). A refused token is re-read once, in case it was rotated.
- */
-async function readRepoFile(
+/** Reads `path` at `sha` with the host's API token (see withRepoToken). */
+function readRepoFile(
   deps: PrepareDeps,
   host: HostConfig,
   auth: CloneAuth,
@@ -165,34 +164,12 @@ async function readRepoFile(
   sha: string,
   path: string,
 ): Promise<string | null> {
-  const read = (authHeader?: string) =>
+  return withRepoToken(deps, host, auth, (authHeader) =>
     deps.repoFiles.readFile({
       cloneUrl: event.repo.cloneUrl,
       sha,
       path,
       ...(authHeader ? { authHeader } : {}),
-    });
-  if (host.apiToken === null) return read();
-  return withFreshToken(deps.secrets, host.apiToken, async (token) => {
-    try {
-      return await read(authorization(auth, token));
-    } catch (error) {
-      // Seen as a 401 so withFreshToken re-reads the token once.
-      if (error instanceof RepoReadError && error.code === 'git.unauthorized') {
-        throw new HostApiError('git', 401, error.message, 'GET', error.repoUrl);
-      }
-      throw error;
-    }
-  }).catch((error: unknown) => {
-    if (error instanceof HostApiError && error.host === 'git') {
-      throw new RepoReadError(error.hostMessage, 'git.unauthorized', error.url);
-    }
-    throw error;
-  });
-}
-
-function authorization(auth: CloneAuth, token: string): string {
-  return auth.scheme === 'basic'
-    ? `Basic ${Buffer.from(`${auth.username}:${token}`).toString('base64')}`
-    : `Bearer ${token}`;
+    }),
+  );
 }

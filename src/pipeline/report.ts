@@ -10,9 +10,10 @@
 import type { Logger } from '../deps.js';
 import type { CommitState } from '../forge/types.js';
 import type { JobRecord, JobStep } from '../store/index.js';
+import { statusShaOf } from './commit.js';
 import { fallbackLink, hostOf, jobLogger, type PipelineContext, retryOrGiveUp } from './context.js';
 import { pendingDescription } from './describe.js';
-import { postCommitStatus } from './host-api.js';
+import { type PostResult, postCommitStatus } from './host-api.js';
 
 export async function runPostPending(ctx: PipelineContext, job: JobRecord): Promise<void> {
   const log = jobLogger(ctx.deps.logger, job);
@@ -66,11 +67,15 @@ async function post(
     metrics?.statusFailed(job.hostId);
     return 'move-on';
   }
-  const result = await postCommitStatus(
-    { deps: ctx.deps, host, hostId: job.hostId, retryBudgetMs: ctx.timing.hostRetryBudgetMs },
-    { repo: { fullName: job.event.repo.fullName, id: job.event.repo.id }, sha: job.sha },
-    { state, context: job.statusContext, description, targetUrl: fallbackLink(ctx, job) },
-  );
+  const target = await statusShaOf(ctx.deps, host, job, log);
+  const result: PostResult =
+    'retry' in target
+      ? { outcome: 'retry', message: target.retry }
+      : await postCommitStatus(
+          { deps: ctx.deps, host, hostId: job.hostId, retryBudgetMs: ctx.timing.hostRetryBudgetMs },
+          { repo: { fullName: job.event.repo.fullName, id: job.event.repo.id }, sha: target.sha },
+          { state, context: job.statusContext, description, targetUrl: fallbackLink(ctx, job) },
+        );
   switch (result.outcome) {
     case 'posted':
       metrics?.statusPosted(job.hostId, state);

@@ -27,8 +27,11 @@ export interface TriggerDeps {
   /** The ONE watcher every job in flight shares: one BatchGetBuilds call covers 100 builds. */
   watcher: BuildWatcher;
   secrets: TriggerSecrets;
-  /** Reads the buildspec file at the pushed sha (a RepoFileReader). */
-  repoFiles: Pick<RepoFileReader, 'readFile'>;
+  /**
+   * Reads the buildspec file at the pushed commit, and finds the commit of an annotated tag whose
+   * payload gave the tag object (a RepoFileReader).
+   */
+  repoFiles: Pick<RepoFileReader, 'readFile' | 'resolveCommit'>;
   fetch: Fetch;
   clock: Clock;
   logger: Logger;

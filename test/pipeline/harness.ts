@@ -199,6 +199,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       readFile: async () => {
         throw new Error('the harness reads no repository files');
       },
+      resolveCommit: async () => {
+        throw new Error('the harness resolves no tags');
+      },
     },
     fetch: globalThis.fetch,
     clock: systemClock,

@@ -32,6 +32,10 @@ function configWith(buildspec: string, extra: string[] = []) {
 
 interface Fakes {
   reads: ReadFileArgs[];
+  /** The shas resolveCommit was asked about. */
+  resolved?: string[];
+  /** Annotated tag object → its commit, as the repository would answer. */
+  tagCommits?: Record<string, string>;
   files: Record<string, string>;
   projectBuildspec?: string;
   tokens: string[];
@@ -58,6 +62,10 @@ function depsFor(config: ReturnType<typeof configWith>, fakes: Fakes): PrepareDe
         fakes.reads.push(args);
         const text = fakes.files[args.path];
         return text ?? null;
+      },
+      resolveCommit: async (args) => {
+        fakes.resolved?.push(args.sha);
+        return fakes.tagCommits?.[args.sha] ?? args.sha;
       },
     },
     secrets: {
@@ -142,6 +150,7 @@ describe('prepareStartBuild', () => {
     };
     const deps = depsFor(config, fakes);
     deps.repoFiles = {
+      ...deps.repoFiles,
       readFile: async (args) => {
         fakes.reads.push(args);
         if (args.authHeader === basic('old-token')) {
@@ -184,6 +193,58 @@ describe('prepareStartBuild', () => {
     expect(fromRepo.buildspecOverride).toContain('make all');
   });
 
+  it('builds and reports on the commit of an annotated tag the host sent as the tag object', async () => {
+    const config = parseConfig(
+      [
+        'hosts:',
+        '  gh: { kind: github, apiToken: { env: GH_TOKEN }, cloneToken: "ci/github:token" }',
+        '  dc:',
+        '    kind: bitbucket-dc',
+        '    apiUrl: https://bitbucket.example.com',
+        '    apiToken: { env: DC_TOKEN }',
+        '    cloneToken: "ci/dc:token"',
+        'rules:',
+        '  - { name: ci, repos: ["octo/*"], project: demo, tags: ["v*"], buildspec: { file: buildspec.yml } }',
+      ].join('\n'),
+      'test config',
+    );
+    const tagObject = hexSha(50);
+    const commit = hexSha(51);
+    const fakes: Fakes = {
+      reads: [],
+      resolved: [],
+      tagCommits: { [tagObject]: commit },
+      files: { 'buildspec.yml': SPEC },
+      tokens: [TOKEN],
+      invalidations: 0,
+    };
+    const tagPush = (host: 'github' | 'bitbucket-dc') => {
+      const event = { ...pushEvent(tagObject), host, ref: 'refs/tags/v1.0', refName: 'v1.0' };
+      event.refKind = 'tag';
+      const result = planBuilds(config, host === 'github' ? 'gh' : 'dc', event);
+      if (!('builds' in result)) throw new Error(result.skipped);
+      return { event, plan: result.builds[0]! };
+    };
+    const dc = tagPush('bitbucket-dc');
+    const request = await prepareStartBuild(depsFor(config, fakes), 'dc', dc.event, dc.plan);
+
+    expect(fakes.resolved).toEqual([tagObject]);
+    expect(fakes.reads.map((r) => [r.sha, r.authHeader])).toEqual([[commit, `Bearer ${TOKEN}`]]);
+    expect(request.environmentVariables).toContainEqual({
+      name: 'CBR_SHA',
+      value: commit,
+      type: 'PLAINTEXT',
+    });
+    expect(request.routing?.sha).toBe(commit);
+    // A redelivery of the same push dedupes on what the host sent.
+    expect(request.idempotency?.sha).toBe(tagObject);
+
+    // GitHub sends the commit for a tag: nothing to ask.
+    const gh = tagPush('github');
+    await prepareStartBuild(depsFor(config, fakes), 'gh', gh.event, gh.plan);
+    expect(fakes.resolved).toEqual([tagObject]);
+  });
+
   it('refuses a project buildspec kept in S3, naming the fix', async () => {
     const config = configWith('{ project: true }');
     const { event, plan } = planFor(config, hexSha(43));
@@ -208,7 +269,7 @@ describe('a buildspec the user must fix', () => {
 
   async function finalStatusWith(files: Record<string, string>): Promise<string[][]> {
     h = await startHarness({ buildspec: '{ file: ci/buildspec.yml }' });
-    h.deps.repoFiles = { readFile: async (args) => files[args.path] ?? null };
+    h.deps.repoFiles = { ...h.deps.repoFiles, readFile: async (args) => files[args.path] ?? null };
     const [job] = h.push(hexSha(44));
     h.worker().start();
     await waitFor('the job to be done', () => h.job(job!.id).step === 'done');
