@@ -324,7 +324,7 @@ async function planClone(settings, context, readFile) {
   }
   const [{ parseBuildspec, injectClonePrelude }, { githubDriver }] = await Promise.all([
     buildspecModule(),
-    import("./chunks/github-OVX4NZZ7.mjs")
+    import("./chunks/github-JVWRXDZ7.mjs")
   ]);
   const parsed = parseBuildspec(text, name);
   const injected = injectClonePrelude(parsed, {

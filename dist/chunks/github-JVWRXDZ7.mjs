@@ -361,6 +361,7 @@ var githubDriver = {
   displayName: "GitHub",
   defaultApiBaseUrl: "https://api.github.com",
   limits: GITHUB_LIMITS,
+  tagShaMayBeTagObject: false,
   verify(request, secrets) {
     verifyHmacSha256(request, secrets, {
       header: "X-Hub-Signature-256",
