@@ -95,7 +95,7 @@ const config = () =>
  * Plans and stores the push as the server does (the job's sha is what the host sent), runs a
  * worker until the job is done, and returns its id and the log.
  */
-async function runToDone(event: PushEvent): Promise<{ jobId: string; logs: LogEntry[] }> {
+async function runUntilDone(event: PushEvent): Promise<{ jobId: string; logs: LogEntry[] }> {
   const result = planBuilds(config(), 'dc', event);
   if (!('builds' in result)) throw new Error(result.skipped);
   const [plan] = result.builds;
@@ -173,7 +173,7 @@ it('builds and reports on the commit of an annotated tag Bitbucket DC sent as th
   const event = tagPush(repo.url, tagObject, 'tag-delivery-1');
   expect(event.sha).toBe(tagObject);
 
-  const { jobId, logs } = await runToDone(event);
+  const { jobId, logs } = await runUntilDone(event);
 
   const failures = logs.filter((l) => l.level === 'error' || l.level === 'warn');
   expect(failures, local.output()).toEqual([]);
@@ -197,7 +197,7 @@ it('reports a tag the repository no longer has on the pushed sha, saying why', a
   const repo = git.createRepo('scm/pay/gone.git');
   repo.commit('main', 'release', { 'buildspec.yml': BUILDSPEC });
   const gone = 'd'.repeat(40);
-  const { logs } = await runToDone(tagPush(repo.url, gone, 'tag-delivery-2'));
+  const { logs } = await runUntilDone(tagPush(repo.url, gone, 'tag-delivery-2'));
 
   const [status, ...more] = statuses();
   expect(more).toEqual([]);
