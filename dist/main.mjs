@@ -4,12 +4,13 @@ import {
   ENV_VALUE_MAX_CHARS
 } from "./chunks/chunk-NGPW5FWS.mjs";
 import {
+  ComputeType,
   StartBuildBatchCommand,
   StartBuildCommand,
   setStartedOutputs,
   startBuild,
   startBuildBatch
-} from "./chunks/chunk-E7SUNRJF.mjs";
+} from "./chunks/chunk-64BPHFXG.mjs";
 import {
   debug,
   error,
@@ -46,22 +47,6 @@ import "./chunks/chunk-XROIY5DM.mjs";
 import "./chunks/chunk-A5MF3T7B.mjs";
 import "./chunks/chunk-LLMILVHO.mjs";
 import "./chunks/chunk-QCMRMMKD.mjs";
-
-// node_modules/@aws-sdk/client-codebuild/dist-es/models/enums.js
-var ComputeType = {
-  ATTRIBUTE_BASED_COMPUTE: "ATTRIBUTE_BASED_COMPUTE",
-  BUILD_GENERAL1_2XLARGE: "BUILD_GENERAL1_2XLARGE",
-  BUILD_GENERAL1_LARGE: "BUILD_GENERAL1_LARGE",
-  BUILD_GENERAL1_MEDIUM: "BUILD_GENERAL1_MEDIUM",
-  BUILD_GENERAL1_SMALL: "BUILD_GENERAL1_SMALL",
-  BUILD_GENERAL1_XLARGE: "BUILD_GENERAL1_XLARGE",
-  BUILD_LAMBDA_10GB: "BUILD_LAMBDA_10GB",
-  BUILD_LAMBDA_1GB: "BUILD_LAMBDA_1GB",
-  BUILD_LAMBDA_2GB: "BUILD_LAMBDA_2GB",
-  BUILD_LAMBDA_4GB: "BUILD_LAMBDA_4GB",
-  BUILD_LAMBDA_8GB: "BUILD_LAMBDA_8GB",
-  CUSTOM_INSTANCE_TYPE: "CUSTOM_INSTANCE_TYPE"
-};
 
 // action/io.ts
 var coreIo = {
@@ -694,7 +679,7 @@ async function startAndFollow(deps, signal, counts) {
     });
     io.info(`Batch build ${started2.id} started: ${url2}`);
     remember(flow, "batch", started2.id);
-    const { followBatch } = await import("./chunks/batch-7Y7DZARM.mjs");
+    const { followBatch } = await import("./chunks/batch-VHG6MXGZ.mjs");
     return followBatch(flow, started2, url2);
   }
   const started = await startWithRetries(flow, () => startBuild(codebuild, plan.request));
@@ -707,7 +692,7 @@ async function startAndFollow(deps, signal, counts) {
   });
   io.info(`Build ${started.id} started: ${url}`);
   remember(flow, "build", started.id);
-  const { followSingle } = await import("./chunks/single-NWF5YQNC.mjs");
+  const { followSingle } = await import("./chunks/single-DRH4W4GL.mjs");
   return followSingle(flow, started, url);
 }
 

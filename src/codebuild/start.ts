@@ -11,7 +11,7 @@ import {
   type ComputeType,
   type EnvironmentVariable,
   type ProjectEnvironment,
-  type SourceType,
+  SourceType,
   StartBuildBatchCommand,
   type StartBuildBatchCommandInput,
   StartBuildCommand,
@@ -68,17 +68,8 @@ export const ROUTING_VARIABLES = {
 } as const satisfies Record<keyof RoutingMetadata, string>;
 const ROUTING_PREFIX = 'CBR_ROUTE_';
 
-const SOURCE_TYPES: readonly string[] = [
-  'BITBUCKET',
-  'CODECOMMIT',
-  'CODEPIPELINE',
-  'GITHUB',
-  'GITHUB_ENTERPRISE',
-  'GITLAB',
-  'GITLAB_SELF_MANAGED',
-  'NO_SOURCE',
-  'S3',
-] satisfies SourceType[];
+/** CodeBuild's source types, from the SDK's own model. */
+const SOURCE_TYPES: readonly string[] = Object.values(SourceType);
 const ENV_TYPES: readonly string[] = ['PLAINTEXT', 'PARAMETER_STORE', 'SECRETS_MANAGER'];
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
 const PROJECT_ARN =

@@ -1,20 +1,12 @@
 /** CreateProject, BatchGetProjects and ListProjects, and the project shape the builds start from. */
+import { SourceType } from '@aws-sdk/client-codebuild';
 import type { EnvironmentVariable, StoredProject } from '../store/index.js';
 import { defaultServiceRole, type EndpointContext, projectArn, projectNameOf } from './context.js';
 import { AwsError, defined, type Input, InputReader, invalidInput, seconds } from './wire.js';
 
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9\-_]{1,254}$/;
-const SOURCE_TYPES = [
-  'CODECOMMIT',
-  'CODEPIPELINE',
-  'GITHUB',
-  'GITHUB_ENTERPRISE',
-  'GITLAB',
-  'GITLAB_SELF_MANAGED',
-  'BITBUCKET',
-  'S3',
-  'NO_SOURCE',
-];
+/** CodeBuild's source types, from the SDK's own model. */
+const SOURCE_TYPES: readonly string[] = Object.values(SourceType);
 const VARIABLE_TYPES = ['PLAINTEXT', 'PARAMETER_STORE', 'SECRETS_MANAGER'] as const;
 const PAGE = 100;
 

@@ -10,7 +10,7 @@ import {
   exportedVariables,
   maskSecrets,
   setEndedOutputs
-} from "./chunk-E7SUNRJF.mjs";
+} from "./chunk-64BPHFXG.mjs";
 import {
   STATE,
   buildLogsUrl,

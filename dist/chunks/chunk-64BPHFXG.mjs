@@ -51,6 +51,33 @@ var StartBuildBatchCommand = class extends command(_ep0, _mw0, "StartBuildBatch"
 var StartBuildCommand = class extends command(_ep0, _mw0, "StartBuild", StartBuild$) {
 };
 
+// node_modules/@aws-sdk/client-codebuild/dist-es/models/enums.js
+var ComputeType = {
+  ATTRIBUTE_BASED_COMPUTE: "ATTRIBUTE_BASED_COMPUTE",
+  BUILD_GENERAL1_2XLARGE: "BUILD_GENERAL1_2XLARGE",
+  BUILD_GENERAL1_LARGE: "BUILD_GENERAL1_LARGE",
+  BUILD_GENERAL1_MEDIUM: "BUILD_GENERAL1_MEDIUM",
+  BUILD_GENERAL1_SMALL: "BUILD_GENERAL1_SMALL",
+  BUILD_GENERAL1_XLARGE: "BUILD_GENERAL1_XLARGE",
+  BUILD_LAMBDA_10GB: "BUILD_LAMBDA_10GB",
+  BUILD_LAMBDA_1GB: "BUILD_LAMBDA_1GB",
+  BUILD_LAMBDA_2GB: "BUILD_LAMBDA_2GB",
+  BUILD_LAMBDA_4GB: "BUILD_LAMBDA_4GB",
+  BUILD_LAMBDA_8GB: "BUILD_LAMBDA_8GB",
+  CUSTOM_INSTANCE_TYPE: "CUSTOM_INSTANCE_TYPE"
+};
+var SourceType = {
+  BITBUCKET: "BITBUCKET",
+  CODECOMMIT: "CODECOMMIT",
+  CODEPIPELINE: "CODEPIPELINE",
+  GITHUB: "GITHUB",
+  GITHUB_ENTERPRISE: "GITHUB_ENTERPRISE",
+  GITLAB: "GITLAB",
+  GITLAB_SELF_MANAGED: "GITLAB_SELF_MANAGED",
+  NO_SOURCE: "NO_SOURCE",
+  S3: "S3"
+};
+
 // src/codebuild/start.ts
 var ROUTING_VARIABLES = {
   hostId: "CBR_ROUTE_HOST_ID",
@@ -62,17 +89,7 @@ var ROUTING_VARIABLES = {
   planId: "CBR_ROUTE_PLAN_ID"
 };
 var ROUTING_PREFIX = "CBR_ROUTE_";
-var SOURCE_TYPES = [
-  "BITBUCKET",
-  "CODECOMMIT",
-  "CODEPIPELINE",
-  "GITHUB",
-  "GITHUB_ENTERPRISE",
-  "GITLAB",
-  "GITLAB_SELF_MANAGED",
-  "NO_SOURCE",
-  "S3"
-];
+var SOURCE_TYPES = Object.values(SourceType);
 var ENV_TYPES = ["PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"];
 var PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
 var PROJECT_ARN = /^arn:[a-z-]+:codebuild:[a-z0-9-]+:\d{12}:project\/[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
@@ -232,6 +249,7 @@ async function startBuildBatch(client, request) {
 export {
   StartBuildBatchCommand,
   StartBuildCommand,
+  ComputeType,
   startBuild,
   startBuildBatch,
   setStartedOutputs,
