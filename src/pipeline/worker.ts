@@ -222,21 +222,11 @@ export class Worker {
   }
 
   #watchFailed(job: JobRecord, error: unknown, log: Logger): void {
-    const { store, clock } = this.#deps;
+    const { store } = this.#deps;
     if (error instanceof BuildNotFoundError) {
       const finalDescription = `CodeBuild no longer has build ${job.buildId}: it was deleted or is in another region`;
       log.error({ err: error }, 'the watched build does not exist');
-      if (
-        store.advance(
-          job.id,
-          'watch',
-          'post-final',
-          { finalState: 'error', finalDescription },
-          clock.now(),
-        )
-      ) {
-        this.wake();
-      }
+      this.#endWatchWithError(job, finalDescription);
       return;
     }
     if (this.#stopping) return;
@@ -251,18 +241,14 @@ export class Worker {
       return;
     }
     log.error({ err: error }, 'watching the build keeps failing; giving up');
-    const finalDescription = `could not watch the build: ${message}`;
-    if (
-      store.advance(
-        job.id,
-        'watch',
-        'post-final',
-        { finalState: 'error', finalDescription },
-        clock.now(),
-      )
-    ) {
-      this.wake();
-    }
+    this.#endWatchWithError(job, `could not watch the build: ${message}`);
+  }
+
+  /** The build's outcome cannot be known: report `error` with why, unless another step moved on. */
+  #endWatchWithError(job: JobRecord, finalDescription: string): void {
+    const { store, clock } = this.#deps;
+    const patch = { finalState: 'error' as const, finalDescription };
+    if (store.advance(job.id, 'watch', 'post-final', patch, clock.now())) this.wake();
   }
 
   #unwatch(jobId: string): void {
